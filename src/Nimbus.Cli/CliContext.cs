@@ -1,0 +1,45 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Spectre.Console;
+
+namespace Nimbus.Cli;
+
+/// <summary>What every command gets: where to write and the environment it runs in.</summary>
+internal sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyDictionary<string, string?> environment, bool colors)
+{
+    public TextWriter Output { get; } = output;
+
+    public TextWriter Error { get; } = error;
+
+    public IReadOnlyDictionary<string, string?> Environment { get; } = environment;
+
+    /// <summary>Tables and text for people; colour only on a terminal that wants it.</summary>
+    public IAnsiConsole Console { get; } = AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(output),
+        Ansi = colors ? AnsiSupport.Detect : AnsiSupport.No,
+        ColorSystem = colors ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+        Interactive = InteractionSupport.No,
+    });
+
+    public Task WriteJsonAsync<T>(T value, JsonTypeInfo<T> typeInfo) =>
+        Output.WriteLineAsync(JsonSerializer.Serialize(value, typeInfo));
+}
+
+/// <summary>Options every command accepts.</summary>
+internal sealed class GlobalOptions
+{
+    public Option<bool> Json { get; } = new("--json")
+    {
+        Description = "Print machine-readable JSON instead of text.",
+        Recursive = true,
+    };
+
+    public Option<string?> Url { get; } = new("--url")
+    {
+        Description = "The nimbusd to talk to (default: $NIMBUS_URL, else the nimbus.env in $NIMBUS_HOME or ./.nimbus).",
+        HelpName = "URL",
+        Recursive = true,
+    };
+}

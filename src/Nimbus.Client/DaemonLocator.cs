@@ -1,0 +1,59 @@
+using Nimbus.Platform.Errors;
+using Nimbus.Platform.Storage;
+
+namespace Nimbus.Client;
+
+/// <summary>Where a running nimbusd was found, and how, so messages can say which setting to change.</summary>
+public sealed record DaemonLocation(Uri Url, string Source);
+
+/// <summary>
+/// Finds the daemon to talk to: an explicit URL, else <c>$NIMBUS_URL</c>, else the
+/// <c>nimbus.env</c> that a running nimbusd writes into its state directory.
+/// </summary>
+public static class DaemonLocator
+{
+    public static DaemonLocation Locate(string? explicitUrl, IReadOnlyDictionary<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        if (!string.IsNullOrWhiteSpace(explicitUrl))
+        {
+            return new DaemonLocation(ParseUrl(explicitUrl, "--url"), "--url");
+        }
+
+        if (environment.GetValueOrDefault(RuntimeEnvFile.UrlVariable) is { Length: > 0 } fromVariable)
+        {
+            return new DaemonLocation(ParseUrl(fromVariable, RuntimeEnvFile.UrlVariable), RuntimeEnvFile.UrlVariable);
+        }
+
+        var home = StateDirectory.Resolve(null, environment.GetValueOrDefault(StateDirectory.EnvironmentVariable));
+        var envFile = RuntimeEnvFile.PathIn(home);
+        if (!File.Exists(envFile))
+        {
+            throw new ServiceUnavailableException(
+                "client.no_daemon",
+                $"no nimbusd is running for state directory {home}: {envFile} does not exist (nimbusd writes it once it serves). Start one with ./run.sh, or point at one with --url or NIMBUS_URL.");
+        }
+
+        var url = RuntimeEnvFile.ReadUrl(envFile);
+        if (string.IsNullOrEmpty(url))
+        {
+            throw new ServiceUnavailableException(
+                "client.bad_env_file",
+                $"{envFile} has no NIMBUS_URL line; restart nimbusd to rewrite it, or pass --url.");
+        }
+
+        return new DaemonLocation(ParseUrl(url, envFile), envFile);
+    }
+
+    private static Uri ParseUrl(string value, string source)
+    {
+        if (Uri.TryCreate(value.Trim(), UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps))
+        {
+            return url;
+        }
+
+        throw new InvalidInputException(
+            "client.bad_url",
+            $"'{value}' (from {source}) is not an http:// or https:// URL; give one such as http://127.0.0.1:8700.");
+    }
+}

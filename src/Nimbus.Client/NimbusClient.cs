@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using Nimbus.Platform.Errors;
+using Nimbus.Platform.Health;
+
+namespace Nimbus.Client;
+
+/// <summary>
+/// Typed access to a Nimbus API host. Transport failures and fault bodies come back as
+/// <see cref="NimbusException"/>s that say which URL failed and why.
+/// </summary>
+public sealed class NimbusClient : IDisposable
+{
+    private readonly HttpClient _http;
+
+    public NimbusClient(Uri baseUrl, HttpMessageHandler? handler = null, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(baseUrl);
+        BaseUrl = baseUrl;
+        _http = new HttpClient(handler ?? new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) }, disposeHandler: true)
+        {
+            BaseAddress = baseUrl,
+            Timeout = timeout ?? TimeSpan.FromSeconds(30),
+        };
+    }
+
+    public Uri BaseUrl { get; }
+
+    /// <summary><c>GET /healthz</c>. A degraded daemon (503) still returns its report.</summary>
+    public async Task<HealthReport> GetHealthAsync(CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, "/healthz"), cancellationToken);
+        if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable))
+        {
+            throw await FaultAsync(response, cancellationToken);
+        }
+
+        try
+        {
+            return await response.Content.ReadFromJsonAsync(HealthJsonContext.Default.HealthReport, cancellationToken)
+                ?? throw new JsonException("empty body");
+        }
+        catch (JsonException ex)
+        {
+            throw new ServiceUnavailableException(
+                "client.bad_response",
+                $"{BaseUrl} answered /healthz with something that is not a Nimbus health report ({ex.Message}); is it a nimbusd?",
+                ex);
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        using (request)
+        {
+            try
+            {
+                return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            }
+            catch (HttpRequestException ex) when (ex.InnerException is SocketException socket)
+            {
+                throw new ServiceUnavailableException(
+                    "client.unreachable",
+                    $"nothing answers at {BaseUrl} ({socket.Message.TrimEnd('.').ToLowerInvariant()}); is nimbusd running? Start it with ./run.sh.",
+                    ex);
+            }
+            catch (HttpRequestException ex)
+            {
+                throw new ServiceUnavailableException("client.unreachable", $"request to {BaseUrl} failed: {ex.Message}", ex);
+            }
+            catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new NimbusTimeoutException(
+                    "client.timeout",
+                    $"{BaseUrl} did not answer within {_http.Timeout.TotalSeconds:0} seconds.",
+                    ex);
+            }
+        }
+    }
+
+    /// <summary>Turns an OpenStack fault body (<c>{"itemNotFound": {"code": 404, "message": "…"}}</c>) into an exception.</summary>
+    private static async Task<NimbusException> FaultAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var status = (int)response.StatusCode;
+        var message = $"{response.RequestMessage?.RequestUri} answered {status} {response.ReasonPhrase}";
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+            if (document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.EnumerateObject().FirstOrDefault() is { Value.ValueKind: JsonValueKind.Object } fault
+                && fault.Value.TryGetProperty("message", out var text))
+            {
+                message = text.GetString() ?? message;
+            }
+        }
+        catch (JsonException)
+        {
+            // Not a fault body; the status line says enough.
+        }
+
+        return new NimbusException(ErrorMapping.KindForStatus(status), $"http.{status}", message);
+    }
+}

@@ -1,0 +1,209 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Nimbus.Platform.Configuration;
+using Nimbus.Platform.Errors;
+using Nimbus.Platform.Health;
+using Nimbus.Platform.Http;
+using Nimbus.Platform.Storage;
+
+namespace Nimbus.Daemon;
+
+/// <summary>
+/// Composes and runs the services of one node. Every start-up check runs before anything is
+/// written, so a refused start leaves the state directory and any running daemon untouched.
+/// </summary>
+public static class NimbusDaemon
+{
+    /// <summary>The options classes whose keys nimbusd accepts; each service adds its own here.</summary>
+    internal static readonly Type[] OptionsTypes = [typeof(DaemonOptions)];
+
+    private const string ApiService = "api";
+
+    /// <summary>Runs until SIGINT/SIGTERM; returns the process exit code. Refusals are one line on <paramref name="error"/>.</summary>
+    public static async Task<int> RunAsync(DaemonLaunch launch, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        RunningDaemon daemon;
+        try
+        {
+            daemon = await StartAsync(launch, configureServices: null, cancellationToken);
+        }
+        catch (NimbusException ex)
+        {
+            await error.WriteLineAsync($"nimbusd: {ex.Message}");
+            return ErrorMapping.ExitCode(ex.Kind);
+        }
+
+        await using (daemon)
+        {
+            await output.WriteLineAsync(Banner(daemon));
+            await daemon.WaitForShutdownAsync(cancellationToken);
+        }
+
+        return ErrorMapping.SuccessExitCode;
+    }
+
+    /// <summary>
+    /// Starts the daemon and returns once it serves and has written nimbus.env. Tests pass
+    /// <c>configureServices</c> to replace services (the clock) before the host is built.
+    /// </summary>
+    public static async Task<RunningDaemon> StartAsync(DaemonLaunch launch, Action<IServiceCollection>? configureServices, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(launch);
+        var home = StateDirectory.Resolve(launch.Home, launch.Environment.GetValueOrDefault(StateDirectory.EnvironmentVariable));
+        var configuration = NimbusConfiguration.Build(
+            launch.ConfigFile ?? Path.Combine(home, "nimbus.json"),
+            jsonFileRequired: launch.ConfigFile is not null,
+            launch.Environment,
+            launch.Settings);
+        StrictOptionsBinder.RejectUnknownKeys(configuration, OptionsTypes);
+        var options = StrictOptionsBinder.Bind<DaemonOptions>(configuration);
+        StateDirectory.EnsureWritable(home);
+        var address = IPAddress.Parse(options.Listen);
+        EnsurePortFree(address, options.Port);
+
+        var stateDirectory = StateDirectory.Acquire(home);
+        WebApplication? app = null;
+        try
+        {
+            app = Build(configuration, options, home, configureServices);
+            try
+            {
+                await app.StartAsync(cancellationToken);
+            }
+            catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                throw PortTaken(address, options.Port, ex);
+            }
+
+            var url = BoundUrl(app);
+            app.Services.GetRequiredService<ServiceHealthRegistry>().Set(ApiService, ServiceState.Running);
+            await RuntimeEnvFile.WriteAsync(home, url, cancellationToken);
+            var info = app.Services.GetRequiredService<DaemonInfo>();
+            var urlText = url.ToString();
+            DaemonLog.Ready(app.Logger, info.Version, urlText, info.RoleName, home);
+            return new RunningDaemon(app, url, info, stateDirectory);
+        }
+        catch
+        {
+            if (app is not null)
+            {
+                await app.DisposeAsync();
+            }
+
+            stateDirectory.Dispose();
+            throw;
+        }
+    }
+
+    private static WebApplication Build(IConfigurationRoot configuration, DaemonOptions options, string home, Action<IServiceCollection>? configureServices)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = home });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Information",
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+            ["Logging:LogLevel:Prometheus"] = "Warning",
+        });
+        builder.Configuration.AddConfiguration(configuration);
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.IncludeScopes = true;
+            console.UseUtcTimestamp = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(IPAddress.Parse(options.Listen), options.Port);
+        });
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
+
+        configureServices?.Invoke(builder.Services);
+        builder.Services.AddNimbusPlatform();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(services => new DaemonInfo(
+            DaemonInfo.ProductVersion(),
+            options.Role,
+            home,
+            services.GetRequiredService<TimeProvider>().GetUtcNow()));
+
+        var app = builder.Build();
+        app.Services.GetRequiredService<ServiceHealthRegistry>().Set(ApiService, ServiceState.Starting);
+        app.UseNimbusPlatform();
+        app.MapHealth();
+        app.MapNimbusMetrics();
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            app.Services.GetRequiredService<ServiceHealthRegistry>().Set(ApiService, ServiceState.Stopping);
+            DaemonLog.Stopping(app.Logger);
+        });
+        return app;
+    }
+
+    /// <summary>Fails before anything is written when the port is taken, so a second start disturbs nothing.</summary>
+    private static void EnsurePortFree(IPAddress address, int port)
+    {
+        if (port == 0)
+        {
+            return;
+        }
+
+        using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            probe.Bind(new IPEndPoint(address, port));
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            throw PortTaken(address, port, ex);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressNotAvailable)
+        {
+            throw new ConfigurationException(
+                "config.listen_unavailable",
+                "Daemon:Listen",
+                $"cannot listen on {address}: no interface of this machine has that address; set Daemon:Listen (--listen) to one it has, such as 127.0.0.1.",
+                ex);
+        }
+    }
+
+    private static ConflictException PortTaken(IPAddress address, int port, Exception inner) =>
+        new(
+            "daemon.port_in_use",
+            $"cannot listen on {address}:{port}: the port is already taken (another nimbusd may be running — `nimbus status` tells); stop it, or choose another port with --port or NIMBUS__Daemon__Port.",
+            inner);
+
+    private static Uri BoundUrl(WebApplication app)
+    {
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var uri = new Uri(bound);
+        // A wildcard listener is reached through loopback from this machine.
+        var host = uri.Host is "0.0.0.0" or "[::]" ? "127.0.0.1" : uri.Host;
+        return new UriBuilder(uri.Scheme, host, uri.Port).Uri;
+    }
+
+    private static string Banner(RunningDaemon daemon)
+    {
+        var url = daemon.Url.GetLeftPart(UriPartial.Authority);
+        return $"""
+            nimbusd {daemon.Info.Version} is running (role {daemon.Info.RoleName}, state in {daemon.Info.Home})
+              API       {url}
+              health    {url}/healthz
+              metrics   {url}/metrics
+              env file  {RuntimeEnvFile.PathIn(daemon.Info.Home)}  (source it for NIMBUS_URL)
+            Check it with:  ./bin/nimbus status     or   curl -s {url}/healthz
+            Stop it with Ctrl-C.
+            """;
+    }
+}

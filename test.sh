@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Builds (warnings are errors), checks formatting, publishes ./bin, runs every test project, and
+# ends with one line: "tests: N passed, M failed[, K skipped]". Exits non-zero on any failure or
+# when no test ran.
+set -euo pipefail
+cd "$(dirname "$0")"
+. scripts/common.sh
+
+require_dotnet
+
+echo "==> building (warnings are errors)"
+dotnet build Nimbus.slnx -c Debug --nologo -v quiet -warnaserror
+
+echo "==> checking formatting"
+if ! dotnet format Nimbus.slnx --verify-no-changes --no-restore -v quiet; then
+  echo "test.sh: formatting differs from .editorconfig; run 'dotnet format Nimbus.slnx' and commit the result." >&2
+  echo "tests: 0 passed, 1 failed"
+  exit 1
+fi
+
+publish_executables
+
+echo "==> running tests"
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+passed=0 failed=0 skipped=0 projects=0
+for project in $(find tests -name '*.csproj' | sort); do
+  name=$(basename "$project" .csproj)
+  [ "$name" = Nimbus.TestSupport ] && continue
+  projects=$((projects + 1))
+  status=0
+  dotnet test "$project" -c Debug --no-build --nologo --logger "trx;LogFileName=$name.trx" --results-directory "$results" || status=$?
+  trx="$results/$name.trx"
+  if [ ! -f "$trx" ]; then
+    echo "test.sh: $name reported no results (its test host crashed or did not start); see above." >&2
+    failed=$((failed + 1))
+    continue
+  fi
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  count() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+  project_failed=$(( $(count failed) + $(count error) + $(count timeout) + $(count aborted) ))
+  if [ "$status" -ne 0 ] && [ "$project_failed" -eq 0 ]; then
+    echo "test.sh: $name failed without a failing test (the run was aborted); see above." >&2
+    project_failed=1
+  fi
+  passed=$((passed + $(count passed)))
+  failed=$((failed + project_failed))
+  skipped=$((skipped + $(count notExecuted)))
+done
+
+summary="tests: $passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
+echo "$summary"
+if [ "$failed" -gt 0 ] || [ "$passed" -eq 0 ]; then
+  exit 1
+fi

@@ -1,0 +1,136 @@
+using System.Net;
+using System.Text.Json;
+using Nimbus.TestSupport;
+
+namespace Nimbus.Acceptance;
+
+public sealed class DaemonLifecycleTests
+{
+    private static Dictionary<string, string> HomeEnvironment(string home) => new() { ["NIMBUS_HOME"] = home };
+
+    [Fact]
+    public async Task Nimbusd_from_bin_serves_healthz_and_nimbus_status_reports_it()
+    {
+        using var home = new TempDirectory();
+        using var daemon = DaemonProcess.Start(home.Path, Executables.FreePort());
+        await daemon.WaitUntilReadyAsync();
+
+        using var http = new HttpClient();
+        using var health = await http.GetAsync(new Uri(daemon.Url, "/healthz"));
+        var (exitCode, output, error) = await Executables.RunAsync(Executables.Cli, ["status"], HomeEnvironment(home.Path));
+        var (jsonExit, json, _) = await Executables.RunAsync(Executables.Cli, ["status", "--json"], HomeEnvironment(home.Path));
+
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.True(exitCode == 0, error);
+        Assert.Contains("is running", output, StringComparison.Ordinal);
+        Assert.Equal(0, jsonExit);
+        using var document = JsonDocument.Parse(json);
+        Assert.Equal("ok", document.RootElement.GetProperty("health").GetProperty("status").GetString());
+        Assert.Contains($"API       {daemon.Url.GetLeftPart(UriPartial.Authority)}", daemon.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Second_nimbusd_on_a_taken_port_exits_with_one_clear_line_and_the_first_keeps_serving()
+    {
+        using var home = new TempDirectory();
+        using var otherHome = new TempDirectory();
+        var port = Executables.FreePort();
+        using var first = DaemonProcess.Start(home.Path, port);
+        await first.WaitUntilReadyAsync();
+
+        var (exitCode, output, error) = await Executables.RunAsync(Executables.Daemon, ["--home", otherHome.Path, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+
+        Assert.Equal(5, exitCode);
+        Assert.Empty(output);
+        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"127.0.0.1:{port}", line, StringComparison.Ordinal);
+        Assert.Contains("already taken", line, StringComparison.Ordinal);
+        using var http = new HttpClient();
+        using var stillServing = await http.GetAsync(new Uri(first.Url, "/healthz"));
+        Assert.Equal(HttpStatusCode.OK, stillServing.StatusCode);
+        Assert.False(first.Process.HasExited);
+    }
+
+    [Theory]
+    [InlineData(Executables.SigTerm)]
+    [InlineData(Executables.SigInt)]
+    public async Task Signal_stops_nimbusd_cleanly_and_removes_its_env_file(int signal)
+    {
+        using var home = new TempDirectory();
+        using var daemon = DaemonProcess.Start(home.Path, Executables.FreePort());
+        await daemon.WaitUntilReadyAsync();
+
+        Executables.Signal(daemon.Process, signal);
+        var exitCode = await daemon.WaitForExitAsync();
+
+        Assert.Equal(0, exitCode);
+        Assert.False(File.Exists(daemon.EnvFile));
+        Assert.Contains("nimbusd stopped", daemon.Output, StringComparison.Ordinal);
+        var (statusExit, _, statusError) = await Executables.RunAsync(Executables.Cli, ["status"], HomeEnvironment(home.Path));
+        Assert.Equal(10, statusExit);
+        Assert.Contains("no nimbusd is running", statusError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task After_kill_9_status_says_nothing_answers_and_a_new_nimbusd_takes_over_the_state_directory()
+    {
+        using var home = new TempDirectory();
+        using (var crashed = DaemonProcess.Start(home.Path, Executables.FreePort()))
+        {
+            await crashed.WaitUntilReadyAsync();
+            crashed.Process.Kill();
+            await crashed.WaitForExitAsync();
+        }
+
+        var (statusExit, _, statusError) = await Executables.RunAsync(Executables.Cli, ["status"], HomeEnvironment(home.Path));
+        using var successor = DaemonProcess.Start(home.Path, Executables.FreePort());
+        await successor.WaitUntilReadyAsync();
+        var (afterExit, afterOutput, _) = await Executables.RunAsync(Executables.Cli, ["status"], HomeEnvironment(home.Path));
+
+        Assert.Equal(10, statusExit);
+        Assert.Contains("nothing answers", statusError, StringComparison.Ordinal);
+        Assert.Equal(0, afterExit);
+        Assert.Contains(successor.Url.GetLeftPart(UriPartial.Authority), afterOutput, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("NIMBUS__Daemon__Port", "abc", "'Daemon:Port'")]
+    [InlineData("NIMBUS__Daemon__Prot", "9000", "did you mean 'Daemon:Port'")]
+    [InlineData("NIMBUS__Compute__Workers", "4", "there is no section 'Compute'")]
+    public async Task Bad_configuration_stops_nimbusd_with_one_line_and_no_stack_trace(string variable, string value, string expected)
+    {
+        using var home = new TempDirectory();
+
+        var (exitCode, output, error) = await Executables.RunAsync(Executables.Daemon, ["--home", home.Path], new Dictionary<string, string> { [variable] = value });
+
+        Assert.Equal(3, exitCode);
+        Assert.Empty(output);
+        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.Contains(variable, line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unwritable_state_directory_stops_nimbusd_with_one_line()
+    {
+        using var parent = new TempDirectory();
+        var file = parent.Combine("file");
+        await File.WriteAllTextAsync(file, "x");
+
+        var (exitCode, _, error) = await Executables.RunAsync(Executables.Daemon, ["--port", "0"], new Dictionary<string, string> { ["NIMBUS_HOME"] = Path.Combine(file, "home") });
+
+        Assert.Equal(3, exitCode);
+        Assert.Contains("is not writable", Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unknown_flag_is_a_usage_error()
+    {
+        var (exitCode, _, error) = await Executables.RunAsync(Executables.Daemon, ["--prot", "9000"]);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("--prot", error, StringComparison.Ordinal);
+        Assert.Contains("nimbusd --help", error, StringComparison.Ordinal);
+    }
+}

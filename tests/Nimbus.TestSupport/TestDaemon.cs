@@ -1,0 +1,66 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Nimbus.Daemon;
+
+namespace Nimbus.TestSupport;
+
+/// <summary>
+/// A whole nimbusd running in the test process on a free loopback port, with its own state
+/// directory and a clock the test drives.
+/// </summary>
+public sealed class TestDaemon : IAsyncDisposable
+{
+    private readonly TempDirectory? _ownedHome;
+
+    private TestDaemon(RunningDaemon daemon, FakeTimeProvider clock, TempDirectory? ownedHome)
+    {
+        Daemon = daemon;
+        Clock = clock;
+        _ownedHome = ownedHome;
+        Http = new HttpClient { BaseAddress = daemon.Url };
+    }
+
+    public RunningDaemon Daemon { get; }
+
+    public FakeTimeProvider Clock { get; }
+
+    public HttpClient Http { get; }
+
+    public Uri Url => Daemon.Url;
+
+    public string Home => Daemon.Home;
+
+    /// <summary>Starts a daemon; <paramref name="home"/> defaults to a temporary directory removed on dispose.</summary>
+    public static async Task<TestDaemon> StartAsync(
+        string? home = null,
+        IReadOnlyDictionary<string, string?>? settings = null,
+        IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var ownedHome = home is null ? new TempDirectory() : null;
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var allSettings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase) { ["Daemon:Port"] = "0" };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            allSettings[key] = value;
+        }
+
+        var launch = new DaemonLaunch(home ?? ownedHome!.Path, null, allSettings, environment ?? new Dictionary<string, string?>());
+        try
+        {
+            var daemon = await NimbusDaemon.StartAsync(launch, services => services.AddSingleton<TimeProvider>(clock), CancellationToken.None);
+            return new TestDaemon(daemon, clock, ownedHome);
+        }
+        catch
+        {
+            ownedHome?.Dispose();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await Daemon.DisposeAsync();
+        _ownedHome?.Dispose();
+    }
+}

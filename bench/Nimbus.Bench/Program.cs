@@ -1,0 +1,19 @@
+using Nimbus.Bench;
+
+// bench/run.sh NAME runs one benchmark; each prints one JSON document on stdout, progress on stderr.
+var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
+{
+    ["healthz"] = HealthzBenchmark.RunAsync,
+    ["middleware"] = MiddlewareBenchmark.RunAsync,
+    [BaselineServer.Command] = BaselineServer.RunAsync,
+};
+
+if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
+{
+    Console.Error.WriteLine("usage: bench/run.sh NAME [ARGS]");
+    Console.Error.WriteLine("  healthz [SECONDS]   GET /healthz over loopback at concurrency 16 (wrk), nimbusd beside a bare Kestrel endpoint; 10 s each");
+    Console.Error.WriteLine("  middleware          the per-request cost of the platform middleware, in process (BenchmarkDotNet)");
+    return 2;
+}
+
+return await run(args[1..]);

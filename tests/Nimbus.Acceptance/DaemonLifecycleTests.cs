@@ -125,6 +125,26 @@ public sealed class DaemonLifecycleTests
     }
 
     [Fact]
+    public async Task Json_log_format_writes_one_json_object_per_line_with_stable_event_ids()
+    {
+        using var home = new TempDirectory();
+        using var daemon = DaemonProcess.Start(home.Path, Executables.FreePort(), new Dictionary<string, string> { ["NIMBUS__Logging__Console__FormatterName"] = "json" });
+        await daemon.WaitUntilReadyAsync();
+
+        Executables.Signal(daemon.Process, Executables.SigTerm);
+        await daemon.WaitForExitAsync();
+
+        var events = daemon.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(line => line.StartsWith('{'))
+            .Select(line => JsonDocument.Parse(line).RootElement)
+            .ToList();
+        var ready = Assert.Single(events, e => e.GetProperty("EventId").GetInt32() == 2000);
+        Assert.Equal(home.Path, ready.GetProperty("State").GetProperty("Home").GetString());
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", ready.GetProperty("Timestamp").GetString());
+        Assert.Contains(events, e => e.GetProperty("EventId").GetInt32() == 2002);
+    }
+
+    [Fact]
     public async Task Unknown_flag_is_a_usage_error()
     {
         var (exitCode, _, error) = await Executables.RunAsync(Executables.Daemon, ["--prot", "9000"]);

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Nimbus.TestSupport;
 
 namespace Nimbus.Bench;
 
@@ -18,13 +18,13 @@ internal static class HealthzBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         var seconds = int.Parse(args.FirstOrDefault() ?? "10", System.Globalization.CultureInfo.InvariantCulture);
-        var root = RepositoryRoot();
+        var root = LocalMachine.RepositoryRoot;
         var home = Directory.CreateTempSubdirectory("nimbus-bench-").FullName;
         try
         {
-            var nimbusPort = FreePort();
+            var nimbusPort = LocalMachine.FreePort();
             using var nimbusd = StartQuiet(Path.Combine(root, "bin", "nimbusd"), ["--home", home, "--port", Port(nimbusPort)]);
-            var baselinePort = FreePort();
+            var baselinePort = LocalMachine.FreePort();
             using var baseline = StartQuiet(Environment.ProcessPath!, [BaselineServer.Command, Port(baselinePort)]);
 
             var nimbusUrl = new Uri($"http://127.0.0.1:{nimbusPort}/healthz");
@@ -151,25 +151,5 @@ internal static class HealthzBenchmark
         throw new InvalidOperationException($"{url} did not come up");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static string Port(int port) => port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Nimbus.slnx")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("cannot find the repository root");
-    }
 }

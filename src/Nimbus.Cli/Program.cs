@@ -1,4 +1,5 @@
 using Nimbus.Cli;
+using Nimbus.Platform.Configuration;
 
 using var interrupt = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
@@ -7,9 +8,7 @@ Console.CancelKeyPress += (_, e) =>
     interrupt.Cancel();
 };
 
-var environment = Environment.GetEnvironmentVariables()
-    .Cast<System.Collections.DictionaryEntry>()
-    .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal);
+var environment = NimbusConfiguration.ProcessEnvironment();
 var colors = !Console.IsOutputRedirected && !environment.ContainsKey("NO_COLOR");
 var context = new CliContext(Console.Out, Console.Error, environment, colors);
 return await NimbusCli.RunAsync(args, context, interrupt.Token);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Nimbus.Platform.Configuration;
 using Nimbus.Platform.Errors;
 
 namespace Nimbus.Daemon;
@@ -53,7 +54,7 @@ internal static class DaemonCommandLine
             AddIfGiven(settings, "Daemon:Role", parse.GetValue(role));
             AddIfGiven(settings, "Daemon:Listen", parse.GetValue(listen));
             AddIfGiven(settings, "Daemon:Port", parse.GetValue(port));
-            var launch = new DaemonLaunch(parse.GetValue(home), parse.GetValue(config), settings, DaemonLaunch.CurrentEnvironment());
+            var launch = new DaemonLaunch(parse.GetValue(home), parse.GetValue(config), settings, NimbusConfiguration.ProcessEnvironment());
             return run(launch, cancellationToken);
         });
         return root;

@@ -9,10 +9,4 @@ public sealed record DaemonLaunch(
     string? Home,
     string? ConfigFile,
     IReadOnlyDictionary<string, string?> Settings,
-    IReadOnlyDictionary<string, string?> Environment)
-{
-    public static IReadOnlyDictionary<string, string?> CurrentEnvironment() =>
-        System.Environment.GetEnvironmentVariables()
-            .Cast<System.Collections.DictionaryEntry>()
-            .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal);
-}
+    IReadOnlyDictionary<string, string?> Environment);

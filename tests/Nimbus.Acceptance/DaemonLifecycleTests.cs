@@ -12,7 +12,7 @@ public sealed class DaemonLifecycleTests
     public async Task Nimbusd_from_bin_serves_healthz_and_nimbus_status_reports_it()
     {
         using var home = new TempDirectory();
-        using var daemon = DaemonProcess.Start(home.Path, Executables.FreePort());
+        using var daemon = DaemonProcess.Start(home.Path, LocalMachine.FreePort());
         await daemon.WaitUntilReadyAsync();
 
         using var http = new HttpClient();
@@ -34,7 +34,7 @@ public sealed class DaemonLifecycleTests
     {
         using var home = new TempDirectory();
         using var otherHome = new TempDirectory();
-        var port = Executables.FreePort();
+        var port = LocalMachine.FreePort();
         using var first = DaemonProcess.Start(home.Path, port);
         await first.WaitUntilReadyAsync();
 
@@ -57,7 +57,7 @@ public sealed class DaemonLifecycleTests
     public async Task Signal_stops_nimbusd_cleanly_and_removes_its_env_file(int signal)
     {
         using var home = new TempDirectory();
-        using var daemon = DaemonProcess.Start(home.Path, Executables.FreePort());
+        using var daemon = DaemonProcess.Start(home.Path, LocalMachine.FreePort());
         await daemon.WaitUntilReadyAsync();
 
         Executables.Signal(daemon.Process, signal);
@@ -75,7 +75,7 @@ public sealed class DaemonLifecycleTests
     public async Task After_kill_9_status_says_nothing_answers_and_a_new_nimbusd_takes_over_the_state_directory()
     {
         using var home = new TempDirectory();
-        using (var crashed = DaemonProcess.Start(home.Path, Executables.FreePort()))
+        using (var crashed = DaemonProcess.Start(home.Path, LocalMachine.FreePort()))
         {
             await crashed.WaitUntilReadyAsync();
             crashed.Process.Kill();
@@ -83,7 +83,7 @@ public sealed class DaemonLifecycleTests
         }
 
         var (statusExit, _, statusError) = await Executables.RunAsync(Executables.Cli, ["status"], HomeEnvironment(home.Path));
-        using var successor = DaemonProcess.Start(home.Path, Executables.FreePort());
+        using var successor = DaemonProcess.Start(home.Path, LocalMachine.FreePort());
         await successor.WaitUntilReadyAsync();
         var (afterExit, afterOutput, _) = await Executables.RunAsync(Executables.Cli, ["status"], HomeEnvironment(home.Path));
 
@@ -128,7 +128,7 @@ public sealed class DaemonLifecycleTests
     public async Task Json_log_format_writes_one_json_object_per_line_with_stable_event_ids()
     {
         using var home = new TempDirectory();
-        using var daemon = DaemonProcess.Start(home.Path, Executables.FreePort(), new Dictionary<string, string> { ["NIMBUS__Logging__Console__FormatterName"] = "json" });
+        using var daemon = DaemonProcess.Start(home.Path, LocalMachine.FreePort(), new Dictionary<string, string> { ["NIMBUS__Logging__Console__FormatterName"] = "json" });
         await daemon.WaitUntilReadyAsync();
 
         Executables.Signal(daemon.Process, Executables.SigTerm);

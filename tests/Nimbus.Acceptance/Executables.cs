@@ -1,19 +1,16 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
+using Nimbus.TestSupport;
 
 namespace Nimbus.Acceptance;
 
 /// <summary>The published <c>bin/nimbusd</c> and <c>bin/nimbus</c> of this checkout, as a user runs them.</summary>
 internal static partial class Executables
 {
-    public static readonly string RepositoryRoot = FindRepositoryRoot();
+    public static string Daemon => Existing(Path.Combine(LocalMachine.RepositoryRoot, "bin", "nimbusd"));
 
-    public static string Daemon => Existing(Path.Combine(RepositoryRoot, "bin", "nimbusd"));
-
-    public static string Cli => Existing(Path.Combine(RepositoryRoot, "bin", "nimbus"));
+    public static string Cli => Existing(Path.Combine(LocalMachine.RepositoryRoot, "bin", "nimbus"));
 
     public static Process Start(string path, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
@@ -53,13 +50,6 @@ internal static partial class Executables
         return (process.ExitCode, await output, await error);
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     public static void Signal(Process process, int signal)
     {
         if (Kill(process.Id, signal) != 0)
@@ -76,19 +66,6 @@ internal static partial class Executables
 
     private static string Existing(string path) =>
         File.Exists(path) ? path : throw new FileNotFoundException($"{path} is missing: run ./test.sh (or ./run.sh), which publishes the executables to bin/.");
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Nimbus.slnx")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("cannot find Nimbus.slnx above " + AppContext.BaseDirectory);
-    }
 }
 
 /// <summary>A nimbusd started from bin/, its output collected, killed on dispose if still running.</summary>

@@ -74,6 +74,12 @@ public static class NimbusConfiguration
         }
     }
 
+    /// <summary>This process's environment variables, as <see cref="Build"/> and the daemon lookup take them.</summary>
+    public static IReadOnlyDictionary<string, string?> ProcessEnvironment() =>
+        Environment.GetEnvironmentVariables()
+            .Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal);
+
     /// <summary>Says where a key's value came from, in words a user can act on.</summary>
     public static string DescribeSource(IConfigurationRoot root, string key)
     {

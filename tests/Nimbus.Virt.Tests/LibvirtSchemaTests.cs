@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using Nimbus.TestSupport;
+using Nimbus.Virt.Definitions;
+
+namespace Nimbus.Virt.Tests;
+
+/// <summary>libvirt's own schema is the judge of what we write: virt-xml-validate from libvirt-clients.</summary>
+public sealed class LibvirtSchemaTests
+{
+    public static TheoryData<string> GoldenDomains() => new(Golden.Names("domains", ".input.xml"));
+
+    [Theory]
+    [MemberData(nameof(GoldenDomains))]
+    public async Task Formatted_domain_xml_validates_against_libvirts_schema(string name)
+    {
+        using var directory = new TempDirectory();
+        var file = directory.Combine(name + ".xml");
+        await File.WriteAllTextAsync(file, DomainXml.Format(DomainXml.Parse(Golden.Read($"domains/{name}.input.xml"))));
+
+        var (exitCode, output) = await RunAsync("virt-xml-validate", file, "domain");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("validates", output, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string program, params string[] args)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(info)!;
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new InvalidOperationException($"{program} is not installed: install libvirt-clients and libxml2-utils (./test.sh does)", ex);
+        }
+
+        using (process)
+        {
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await process.WaitForExitAsync(limit.Token);
+            return (process.ExitCode, await output + await error);
+        }
+    }
+}

@@ -23,6 +23,16 @@ public sealed class LibvirtSchemaTests
         Assert.Contains("validates", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("pools/default.expected.xml", "storagepool")]
+    [InlineData("volumes/overlay.expected.xml", "storagevol")]
+    public async Task Formatted_storage_xml_validates_against_libvirts_schema(string golden, string schema)
+    {
+        var (exitCode, output) = await RunAsync("virt-xml-validate", Path.Combine(Golden.SourceDirectory, golden), schema);
+
+        Assert.True(exitCode == 0, output);
+    }
+
     private static async Task<(int ExitCode, string Output)> RunAsync(string program, params string[] args)
     {
         var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -7,8 +7,8 @@ cd "$(dirname "$0")"
 . scripts/common.sh
 
 require_dotnet
-# virt-xml-validate (libvirt's own schemas) judges the domain XML Nimbus writes.
-ensure_packages libvirt-clients libxml2-utils
+# virt-xml-validate (libvirt's own schemas) judges the XML Nimbus writes; QEMU runs the QMP and guest tests.
+ensure_packages libvirt-clients libxml2-utils qemu-system-x86 qemu-utils
 
 echo "==> building (warnings are errors)"
 dotnet build Nimbus.slnx -c Debug --nologo -v quiet -warnaserror

@@ -18,7 +18,9 @@ internal static class NimbusCli
         root.Options.Add(global.Url);
         var status = StatusCommand.Create(global, context);
         var version = VersionCommand.Create(global, context);
+        var virt = VirtCommand.Create(global, context);
         root.Subcommands.Add(status);
+        root.Subcommands.Add(virt);
         root.Subcommands.Add(version);
         HelpWithExamples.Install(root, new Dictionary<Command, string[]>
         {
@@ -26,10 +28,12 @@ internal static class NimbusCli
             [
                 "nimbus status                 is nimbusd running, and are its services up",
                 "nimbus status --json          the same, for scripts",
+                "nimbus virt list --all        the domains (virtual machines) of this node",
                 "nimbus version",
                 "nimbus <command> --help       details and examples for one command",
             ],
             [status] = StatusCommand.Examples,
+            [virt] = VirtCommand.Examples,
             [version] = VersionCommand.Examples,
         });
         root.SetAction(parse =>

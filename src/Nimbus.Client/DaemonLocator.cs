@@ -45,6 +45,22 @@ public static class DaemonLocator
         return new DaemonLocation(ParseUrl(url, envFile), envFile);
     }
 
+    /// <summary>The local API socket of the daemon of <c>$NIMBUS_HOME</c> (or ./.nimbus), which must exist.</summary>
+    public static string LocateSocket(IReadOnlyDictionary<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var home = StateDirectory.Resolve(null, environment.GetValueOrDefault(StateDirectory.EnvironmentVariable));
+        var socket = LocalApiSocket.PathIn(home);
+        if (!File.Exists(socket))
+        {
+            throw new ServiceUnavailableException(
+                "client.no_daemon",
+                $"no nimbusd is running for state directory {home}: its socket {socket} does not exist. Start one with ./run.sh, or set NIMBUS_HOME to the state directory of a running one.");
+        }
+
+        return socket;
+    }
+
     private static Uri ParseUrl(string value, string source)
     {
         if (Uri.TryCreate(value.Trim(), UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps))

@@ -11,15 +11,22 @@ namespace Nimbus.Client;
 /// Typed access to a Nimbus API host. Transport failures and fault bodies come back as
 /// <see cref="NimbusException"/>s that say which URL failed and why.
 /// </summary>
-public sealed class NimbusClient : IDisposable
+public sealed partial class NimbusClient : IDisposable
 {
     private readonly HttpClient _http;
+    private readonly string _endpoint;
 
     public NimbusClient(Uri baseUrl, HttpMessageHandler? handler = null, TimeSpan? timeout = null)
+        : this(baseUrl, baseUrl.ToString(), handler ?? new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) }, timeout)
+    {
+    }
+
+    private NimbusClient(Uri baseUrl, string endpoint, HttpMessageHandler handler, TimeSpan? timeout)
     {
         ArgumentNullException.ThrowIfNull(baseUrl);
         BaseUrl = baseUrl;
-        _http = new HttpClient(handler ?? new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) }, disposeHandler: true)
+        _endpoint = endpoint;
+        _http = new HttpClient(handler, disposeHandler: true)
         {
             BaseAddress = baseUrl,
             Timeout = timeout ?? TimeSpan.FromSeconds(30),
@@ -27,6 +34,29 @@ public sealed class NimbusClient : IDisposable
     }
 
     public Uri BaseUrl { get; }
+
+    /// <summary>A client of the daemon's local API on its unix socket (<c>$NIMBUS_HOME/run/nimbusd.sock</c>).</summary>
+    public static NimbusClient ForUnixSocket(string socketPath, TimeSpan? timeout = null)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, cancellationToken) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        return new NimbusClient(new Uri("http://nimbusd/"), $"unix socket {socketPath}", handler, timeout);
+    }
 
     /// <summary><c>GET /healthz</c>. A degraded daemon (503) still returns its report.</summary>
     public async Task<HealthReport> GetHealthAsync(CancellationToken cancellationToken)
@@ -53,6 +83,21 @@ public sealed class NimbusClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 
+    /// <summary>Sends a request and returns the response when it succeeded; fault bodies become exceptions.</summary>
+    private async Task<HttpResponseMessage> SendCheckedAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(request, cancellationToken);
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+
+        using (response)
+        {
+            throw await FaultAsync(response, cancellationToken);
+        }
+    }
+
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         using (request)
@@ -65,18 +110,18 @@ public sealed class NimbusClient : IDisposable
             {
                 throw new ServiceUnavailableException(
                     "client.unreachable",
-                    $"nothing answers at {BaseUrl} ({socket.Message.TrimEnd('.').ToLowerInvariant()}); is nimbusd running? Start it with ./run.sh.",
+                    $"nothing answers at {_endpoint} ({socket.Message.TrimEnd('.').ToLowerInvariant()}); is nimbusd running? Start it with ./run.sh.",
                     ex);
             }
             catch (HttpRequestException ex)
             {
-                throw new ServiceUnavailableException("client.unreachable", $"request to {BaseUrl} failed: {ex.Message}", ex);
+                throw new ServiceUnavailableException("client.unreachable", $"request to {_endpoint} failed: {ex.Message}", ex);
             }
             catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
             {
                 throw new NimbusTimeoutException(
                     "client.timeout",
-                    $"{BaseUrl} did not answer within {_http.Timeout.TotalSeconds:0} seconds.",
+                    $"{_endpoint} did not answer within {_http.Timeout.TotalSeconds:0} seconds.",
                     ex);
             }
         }
@@ -86,7 +131,7 @@ public sealed class NimbusClient : IDisposable
     private static async Task<NimbusException> FaultAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var status = (int)response.StatusCode;
-        var message = $"{response.RequestMessage?.RequestUri} answered {status} {response.ReasonPhrase}";
+        var message = $"{response.RequestMessage?.RequestUri?.PathAndQuery} answered {status} {response.ReasonPhrase}";
         try
         {
             using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);

@@ -3,11 +3,13 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging.Console;
+using Nimbus.Daemon.Virt;
 using Nimbus.Platform.Configuration;
 using Nimbus.Platform.Errors;
 using Nimbus.Platform.Health;
 using Nimbus.Platform.Http;
 using Nimbus.Platform.Storage;
+using Nimbus.Virt;
 
 namespace Nimbus.Daemon;
 
@@ -81,6 +83,7 @@ public static class NimbusDaemon
             }
 
             var url = BoundUrl(app);
+            File.SetUnixFileMode(LocalApiSocket.PathIn(home), UnixFileMode.UserRead | UnixFileMode.UserWrite);
             app.Services.GetRequiredService<ServiceHealthRegistry>().Set(ApiService, ServiceState.Running);
             await RuntimeEnvFile.WriteAsync(home, url, cancellationToken);
             var info = app.Services.GetRequiredService<DaemonInfo>();
@@ -131,12 +134,15 @@ public static class NimbusDaemon
         {
             kestrel.AddServerHeader = false;
             kestrel.Listen(IPAddress.Parse(options.Listen), options.Port);
+            kestrel.ListenUnixSocket(LocalApiSocket.Prepare(home));
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
 
         configureServices?.Invoke(builder.Services);
         builder.Services.AddNimbusPlatform();
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<DriverRegistry>();
+        builder.Services.AddSingleton<VirtConnections>();
         builder.Services.AddSingleton(services => new DaemonInfo(
             DaemonInfo.ProductVersion(),
             options.Role,
@@ -147,6 +153,7 @@ public static class NimbusDaemon
         app.Services.GetRequiredService<ServiceHealthRegistry>().Set(ApiService, ServiceState.Starting);
         app.UseNimbusPlatform();
         app.MapHealth();
+        app.MapVirt();
         app.MapNimbusMetrics();
         app.Lifetime.ApplicationStopping.Register(() =>
         {
@@ -191,7 +198,7 @@ public static class NimbusDaemon
 
     private static Uri BoundUrl(WebApplication app)
     {
-        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First(a => a.StartsWith("http://", StringComparison.Ordinal) && !a.StartsWith("http://unix:", StringComparison.Ordinal));
         var uri = new Uri(bound);
         // A wildcard listener is reached through loopback from this machine.
         var host = uri.Host is "0.0.0.0" or "[::]" ? "127.0.0.1" : uri.Host;

@@ -109,6 +109,27 @@ public sealed class HealthAndMetricsTests
     }
 
     [Fact]
+    public async Task Local_virt_api_does_not_exist_over_tcp()
+    {
+        await using var daemon = await TestDaemon.StartAsync();
+
+        using var response = await daemon.Http.GetAsync(new Uri("/virt/v1/domains?connect=test:///default", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Local_api_socket_is_reachable_by_its_owner_only()
+    {
+        await using var daemon = await TestDaemon.StartAsync();
+
+        var socket = Nimbus.Platform.Storage.LocalApiSocket.PathIn(daemon.Home);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(socket)!));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(socket));
+    }
+
+    [Fact]
     public async Task Two_daemons_in_one_process_keep_separate_metrics()
     {
         await using var first = await TestDaemon.StartAsync();

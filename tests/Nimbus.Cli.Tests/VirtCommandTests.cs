@@ -1,0 +1,109 @@
+using System.Text.Json;
+using Nimbus.TestSupport;
+
+namespace Nimbus.Cli.Tests;
+
+/// <summary>nimbus virt against a real daemon over its unix socket, on the in-memory test driver.</summary>
+public sealed class VirtCommandTests
+{
+    private const string Test = "test:///default";
+
+    private static Dictionary<string, string?> Home(TestDaemon daemon) => new() { ["NIMBUS_HOME"] = daemon.Home };
+
+    [Fact]
+    public async Task List_all_shows_the_test_drivers_running_domain_in_a_table()
+    {
+        await using var daemon = await TestDaemon.StartAsync();
+
+        var result = await CliRunner.RunAsync(Home(daemon), "virt", "-c", Test, "list", "--all");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Matches(@"1\s+│\s+test\s+│\s+running", result.Output);
+    }
+
+    [Fact]
+    public async Task Define_start_domstate_dumpxml_and_undefine_work_as_in_virsh()
+    {
+        await using var daemon = await TestDaemon.StartAsync();
+        using var directory = new TempDirectory();
+        var file = directory.Combine("web1.xml");
+        await File.WriteAllTextAsync(file, "<domain type='qemu'><name>web1</name><memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>");
+        var env = Home(daemon);
+
+        var define = await CliRunner.RunAsync(env, "virt", "-c", Test, "define", file);
+        var start = await CliRunner.RunAsync(env, "virt", "-c", Test, "start", "web1");
+        var state = await CliRunner.RunAsync(env, "virt", "-c", Test, "domstate", "web1", "--reason");
+        var xml = await CliRunner.RunAsync(env, "virt", "-c", Test, "dumpxml", "web1");
+        var destroy = await CliRunner.RunAsync(env, "virt", "-c", Test, "destroy", "web1");
+        var undefine = await CliRunner.RunAsync(env, "virt", "-c", Test, "undefine", "web1");
+
+        Assert.Equal("Domain 'web1' defined from web1.xml\n", define.Output);
+        Assert.Equal("Domain 'web1' started\n", start.Output);
+        Assert.Equal("running (booted)\n", state.Output);
+        Assert.Contains("<memory unit='KiB'>65536</memory>", xml.Output, StringComparison.Ordinal);
+        Assert.Equal("Domain 'web1' destroyed\n", destroy.Output);
+        Assert.Equal("Domain 'web1' has been undefined\n", undefine.Output);
+    }
+
+    [Fact]
+    public async Task List_json_is_machine_readable()
+    {
+        await using var daemon = await TestDaemon.StartAsync();
+
+        var result = await CliRunner.RunAsync(Home(daemon), "virt", "-c", Test, "list", "--all", "--json");
+        using var json = JsonDocument.Parse(result.Output);
+
+        var domain = Assert.Single(json.RootElement.EnumerateArray());
+        Assert.Equal("test", domain.GetProperty("name").GetString());
+        Assert.Equal("running", domain.GetProperty("status").GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Unknown_domain_exits_with_the_not_found_code()
+    {
+        await using var daemon = await TestDaemon.StartAsync();
+
+        var result = await CliRunner.RunAsync(Home(daemon), "virt", "-c", Test, "start", "nosuch");
+
+        Assert.Equal(4, result.ExitCode);
+        Assert.Contains("no domain with matching name or uuid 'nosuch'", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Invalid_xml_exits_with_the_invalid_input_code_and_defines_nothing()
+    {
+        await using var daemon = await TestDaemon.StartAsync();
+        using var directory = new TempDirectory();
+        var file = directory.Combine("bad.xml");
+        await File.WriteAllTextAsync(file, "<domain type='qemu'><name>bad</name><memory>0</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>");
+
+        var result = await CliRunner.RunAsync(Home(daemon), "virt", "-c", Test, "define", file);
+        var list = await CliRunner.RunAsync(Home(daemon), "virt", "-c", Test, "list", "--all", "--json");
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains("memory must be at least 1 KiB", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"bad\"", list.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Starting_a_running_domain_exits_with_the_conflict_code()
+    {
+        await using var daemon = await TestDaemon.StartAsync();
+
+        var result = await CliRunner.RunAsync(Home(daemon), "virt", "-c", Test, "start", "test");
+
+        Assert.Equal(5, result.ExitCode);
+        Assert.Contains("already running", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Without_a_running_daemon_virt_says_how_to_start_one()
+    {
+        using var home = new TempDirectory();
+
+        var result = await CliRunner.RunAsync(new Dictionary<string, string?> { ["NIMBUS_HOME"] = home.Path }, "virt", "list");
+
+        Assert.Equal(10, result.ExitCode);
+        Assert.Contains("./run.sh", result.Error, StringComparison.Ordinal);
+    }
+}

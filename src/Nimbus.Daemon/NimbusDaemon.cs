@@ -10,6 +10,7 @@ using Nimbus.Platform.Health;
 using Nimbus.Platform.Http;
 using Nimbus.Platform.Storage;
 using Nimbus.Virt;
+using Nimbus.Virt.Qemu.Driver;
 
 namespace Nimbus.Daemon;
 
@@ -141,7 +142,16 @@ public static class NimbusDaemon
         configureServices?.Invoke(builder.Services);
         builder.Services.AddNimbusPlatform();
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton<DriverRegistry>();
+        builder.Services.AddSingleton(services =>
+        {
+            var registry = new DriverRegistry();
+            var qemu = new QemuDriverOptions { StateDirectory = Path.Combine(home, "virt", "qemu"), Clock = services.GetRequiredService<TimeProvider>() };
+            registry.RegisterHypervisor("qemu", async (uri, ct) => uri.AbsolutePath == "/system"
+                ? await QemuHypervisorDriver.OpenAsync(qemu, ct)
+                : throw new VirtException(VirtErrorCode.NoConnect, $"the qemu driver serves qemu:///system, not '{uri}'"));
+            return registry;
+        });
+        builder.Services.AddHostedService<VirtAutostart>();
         builder.Services.AddSingleton<VirtConnections>();
         builder.Services.AddSingleton(services => new DaemonInfo(
             DaemonInfo.ProductVersion(),

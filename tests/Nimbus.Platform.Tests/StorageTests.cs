@@ -1,5 +1,6 @@
 using Nimbus.Platform.Errors;
 using Nimbus.Platform.Storage;
+using Nimbus.Shared;
 using Nimbus.TestSupport;
 
 namespace Nimbus.Platform.Tests;

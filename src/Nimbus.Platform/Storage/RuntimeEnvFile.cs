@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Nimbus.Shared;
 
 namespace Nimbus.Platform.Storage;
 

@@ -30,6 +30,8 @@ public static class QemuCommandLine
             "-chardev", $"socket,id=charmonitor,path={Escape(plan.MonitorSocket)},server=on,wait=off",
             "-mon", "chardev=charmonitor,id=monitor,mode=control",
             "-rtc", $"base={(domain.Clock == ClockOffset.Localtime ? "localtime" : "utc")}",
+            // A guest power-off stops the VM instead of ending QEMU: the driver then quits it, or resets it for a reboot.
+            "-no-shutdown",
         };
 
         if (domain.OnReboot == LifecycleAction.Destroy)
@@ -56,8 +58,8 @@ public static class QemuCommandLine
 
         if (plan.IncomingFile is not null)
         {
-            // QEMU reads the saved state from the file on start-up; "exec:" keeps it to one process.
-            args.AddRange(["-incoming", $"exec:cat {ShellQuote(plan.IncomingFile)}"]);
+            // QEMU reads the saved state from the file on start-up, skipping the save image's header.
+            args.AddRange(["-incoming", $"exec:tail -c +{Invariant(plan.IncomingOffset + 1)} {ShellQuote(plan.IncomingFile)}"]);
         }
 
         args.AddRange(["-S", "-daemonize", "-pidfile", plan.PidFile, "-msg", "timestamp=on"]);
@@ -315,9 +317,11 @@ public static class QemuCommandLine
     /// <summary>QEMU option values separate fields with commas; a literal comma is written twice.</summary>
     private static string Escape(string value) => value.Replace(",", ",,", StringComparison.Ordinal);
 
-    private static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+    internal static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string Invariant(ulong value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

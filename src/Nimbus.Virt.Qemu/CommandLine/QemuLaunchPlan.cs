@@ -29,4 +29,7 @@ public sealed record QemuLaunchPlan
 
     /// <summary>A managed or explicit save image to restore from (QEMU's -incoming).</summary>
     public string? IncomingFile { get; init; }
+
+    /// <summary>Where QEMU's migration stream starts inside <see cref="IncomingFile"/> (after the save header).</summary>
+    public long IncomingOffset { get; init; }
 }

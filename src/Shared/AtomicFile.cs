@@ -1,13 +1,14 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Nimbus.Platform.Storage;
+namespace Nimbus.Shared;
 
 /// <summary>
 /// Writes files so that readers see the old content or the new, never a mix, and so that an
 /// acknowledged write survives power loss: temp file, fsync, rename, fsync of the directory.
+/// Compiled into each assembly that needs it (src/Shared), so Nimbus.Virt stays free of Nimbus dependencies.
 /// </summary>
-public static partial class AtomicFile
+internal static partial class AtomicFile
 {
     public static async Task WriteAllTextAsync(string path, string content, CancellationToken cancellationToken)
     {

@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text.Json;
+using Nimbus.TestSupport;
+
+namespace Nimbus.Acceptance;
+
+/// <summary>nimbus virt against real QEMU guests (TCG), through the published nimbusd, as a libvirt user works.</summary>
+public sealed class VirtQemuTests
+{
+    [Fact]
+    public async Task Guest_boots_survives_a_nimbusd_restart_and_shuts_down_by_acpi()
+    {
+        using var home = new TempDirectory();
+        var env = new Dictionary<string, string> { ["NIMBUS_HOME"] = home.Path };
+        var (buildExit, image, buildError) = await Executables.RunAsync(Path.Combine(LocalMachine.RepositoryRoot, "images", "build.sh"), []);
+        Assert.True(buildExit == 0, buildError);
+        var disk = home.Combine("web.qcow2");
+        var (overlayExit, _, overlayError) = await Executables.RunAsync("/usr/bin/qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", image.Trim(), disk]);
+        Assert.True(overlayExit == 0, overlayError);
+        var xml = home.Combine("web.xml");
+        await File.WriteAllTextAsync(xml, $"""
+            <domain type='qemu'>
+              <name>web</name>
+              <memory unit='MiB'>128</memory>
+              <vcpu>1</vcpu>
+              <os><type>hvm</type><boot dev='hd'/></os>
+              <features><acpi/></features>
+              <devices>
+                <disk type='file' device='disk'>
+                  <driver name='qemu' type='qcow2'/>
+                  <source file='{disk}'/>
+                  <target dev='vda' bus='virtio'/>
+                </disk>
+                <interface type='user'/>
+                <serial type='pty'/>
+              </devices>
+            </domain>
+            """);
+
+        var first = DaemonProcess.Start(home.Path, LocalMachine.FreePort());
+        await first.WaitUntilReadyAsync();
+        Assert.Equal("Domain 'web' defined from web.xml\n", await VirshAsync(env, "define", xml));
+        Assert.Equal("Domain 'web' started\n", await VirshAsync(env, "start", "web"));
+        await WaitForConsoleAsync(Path.Combine(home.Path, "virt", "qemu", "log", "web.console.log"), "nimbus-guest: up");
+        var pid = await GuestPidAsync(env, home.Path);
+
+        Executables.Signal(first.Process, Executables.SigTerm);
+        Assert.Equal(0, await first.WaitForExitAsync());
+        first.Dispose();
+        using var second = DaemonProcess.Start(home.Path, LocalMachine.FreePort());
+        await second.WaitUntilReadyAsync();
+
+        Assert.Equal("running\n", await VirshAsync(env, "domstate", "web"));
+        Assert.Equal(pid, await GuestPidAsync(env, home.Path));
+        Assert.Equal("Domain 'web' is being shutdown\n", await VirshAsync(env, "shutdown", "web"));
+        await WaitForStateAsync(env, "shut off (shutdown)\n");
+        Assert.Equal("Domain 'web' started\n", await VirshAsync(env, "start", "web"));
+        Assert.Equal("Domain 'web' destroyed\n", await VirshAsync(env, "destroy", "web"));
+        Assert.Equal("shut off (destroyed)\n", await VirshAsync(env, "domstate", "web", "--reason"));
+    }
+
+    private static async Task<string> VirshAsync(Dictionary<string, string> env, params string[] args)
+    {
+        var (exitCode, output, error) = await Executables.RunAsync(Executables.Cli, ["virt", .. args], env);
+        Assert.True(exitCode == 0, $"nimbus virt {string.Join(' ', args)} exited {exitCode}: {error}");
+        return output;
+    }
+
+    private static async Task<int> GuestPidAsync(Dictionary<string, string> env, string home)
+    {
+        using var info = JsonDocument.Parse(await VirshAsync(env, "dominfo", "web", "--json"));
+        var uuid = Guid.Parse(info.RootElement.GetProperty("summary").GetProperty("uuid").GetString()!);
+        var pid = int.Parse(await File.ReadAllTextAsync(Path.Combine(home, "virt", "qemu", "run", $"{uuid:N}.pid")), CultureInfo.InvariantCulture);
+        Assert.True(File.Exists($"/proc/{pid}/cmdline"), $"QEMU process {pid} is not running");
+        return pid;
+    }
+
+    private static async Task WaitForStateAsync(Dictionary<string, string> env, string expected)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var state = string.Empty;
+        while (!limit.IsCancellationRequested && (state = await VirshAsync(env, "domstate", "web", "--reason")) != expected)
+        {
+            await Task.Delay(250, CancellationToken.None);
+        }
+
+        Assert.Equal(expected, state);
+    }
+
+    private static async Task WaitForConsoleAsync(string log, string marker)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        while (!limit.IsCancellationRequested && !(File.Exists(log) && (await File.ReadAllTextAsync(log, CancellationToken.None)).Contains(marker, StringComparison.Ordinal)))
+        {
+            await Task.Delay(250, CancellationToken.None);
+        }
+
+        Assert.True(File.Exists(log) && (await File.ReadAllTextAsync(log)).Contains(marker, StringComparison.Ordinal), $"'{marker}' never appeared in {log}");
+    }
+}

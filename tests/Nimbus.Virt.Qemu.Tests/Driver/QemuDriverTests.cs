@@ -1,0 +1,111 @@
+using Nimbus.TestSupport;
+using Nimbus.Virt.Drivers;
+using Nimbus.Virt.Qemu.Driver;
+
+namespace Nimbus.Virt.Qemu.Tests.Driver;
+
+/// <summary>What only a driver of real processes must do: outlive its own restart, notice guests dying.</summary>
+public sealed class QemuDriverTests(GuestImage image) : IClassFixture<GuestImage>
+{
+    [Fact]
+    public async Task Guest_boots_to_nimbus_guest_up_on_its_serial_console()
+    {
+        using var directory = new TempDirectory();
+        await using var driver = await OpenAsync(directory);
+        await driver.DefineDomainAsync(QemuGuests.Xml("boot", image.Overlay(directory.Path, "boot")), default);
+
+        await driver.StartDomainAsync("boot", default);
+
+        await QemuGuests.WaitForConsoleAsync(directory.Combine("state", "log", "boot.console.log"), "nimbus-guest: up", TimeSpan.FromMinutes(2));
+        await driver.DestroyDomainAsync("boot", default);
+    }
+
+    [Fact]
+    public async Task Running_guest_is_found_again_with_the_same_process_when_the_driver_reopens()
+    {
+        using var directory = new TempDirectory();
+        int pid;
+        await using (var first = await OpenAsync(directory))
+        {
+            await first.DefineDomainAsync(QemuGuests.Xml("survivor", image.Overlay(directory.Path, "survivor")), default);
+            await first.StartDomainAsync("survivor", default);
+            pid = int.Parse(await File.ReadAllTextAsync(PidFile(directory, first, "survivor")), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        await using var second = await OpenAsync(directory);
+        var found = await second.LookupDomainAsync("survivor", default);
+        var pidAfter = int.Parse(await File.ReadAllTextAsync(PidFile(directory, second, "survivor")), System.Globalization.CultureInfo.InvariantCulture);
+        await second.DestroyDomainAsync("survivor", default);
+
+        Assert.Equal(DomainState.Running, found.Status.State);
+        Assert.Equal(pid, pidAfter);
+        Assert.Equal(new DomainStatus(DomainState.Shutoff, "destroyed"), await second.GetDomainStateAsync("survivor", default));
+    }
+
+    [Fact]
+    public async Task Guest_killed_from_outside_is_reported_shut_off_crashed()
+    {
+        using var directory = new TempDirectory();
+        await using var driver = await OpenAsync(directory);
+        await driver.DefineDomainAsync(QemuGuests.Xml("victim", image.Overlay(directory.Path, "victim")), default);
+        await driver.StartDomainAsync("victim", default);
+        var pid = int.Parse(await File.ReadAllTextAsync(PidFile(directory, driver, "victim")), System.Globalization.CultureInfo.InvariantCulture);
+
+        System.Diagnostics.Process.GetProcessById(pid).Kill();
+
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while ((await driver.GetDomainStateAsync("victim", default)).State != DomainState.Shutoff)
+        {
+            await Task.Delay(50, limit.Token);
+        }
+
+        Assert.Equal(new DomainStatus(DomainState.Shutoff, "crashed"), await driver.GetDomainStateAsync("victim", default));
+    }
+
+    [Fact]
+    public async Task Guest_that_died_while_the_driver_was_closed_is_reported_crashed_when_it_reopens()
+    {
+        using var directory = new TempDirectory();
+        int pid;
+        await using (var first = await OpenAsync(directory))
+        {
+            await first.DefineDomainAsync(QemuGuests.Xml("ghost", image.Overlay(directory.Path, "ghost")), default);
+            await first.StartDomainAsync("ghost", default);
+            pid = int.Parse(await File.ReadAllTextAsync(PidFile(directory, first, "ghost")), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        using (var process = System.Diagnostics.Process.GetProcessById(pid))
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+        }
+
+        await using var second = await OpenAsync(directory);
+
+        Assert.Equal(new DomainStatus(DomainState.Shutoff, "crashed"), await second.GetDomainStateAsync("ghost", default));
+    }
+
+    [Fact]
+    public async Task Kvm_domain_is_refused_while_kvm_is_not_proven_usable()
+    {
+        using var directory = new TempDirectory();
+        await using var driver = await OpenAsync(directory);
+        var xml = QemuGuests.Xml("fast", image.Overlay(directory.Path, "fast")).Replace("type='qemu'", "type='kvm'", StringComparison.Ordinal);
+        await driver.DefineDomainAsync(xml, default);
+
+        var error = await Assert.ThrowsAsync<VirtException>(() => driver.StartDomainAsync("fast", default));
+
+        Assert.Equal(VirtErrorCode.NoSupport, error.Code);
+        Assert.Contains("type='qemu'", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(directory.Combine("state", "run")));
+    }
+
+    private static Task<QemuHypervisorDriver> OpenAsync(TempDirectory directory) =>
+        QemuHypervisorDriver.OpenAsync(new QemuDriverOptions { StateDirectory = directory.Combine("state") }, CancellationToken.None);
+
+    private static string PidFile(TempDirectory directory, QemuHypervisorDriver driver, string domain)
+    {
+        var uuid = driver.LookupDomainAsync(domain, default).Result.Uuid;
+        return directory.Combine("state", "run", $"{uuid:N}.pid");
+    }
+}

@@ -6,8 +6,11 @@ using Spectre.Console;
 namespace Nimbus.Cli;
 
 /// <summary>What every command gets: where to write and the environment it runs in.</summary>
-internal sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyDictionary<string, string?> environment, bool colors)
+internal sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyDictionary<string, string?> environment, bool colors, bool interactive = false)
 {
+    /// <summary>A person watches standard error: long transfers show their progress there.</summary>
+    public bool Interactive { get; } = interactive;
+
     public TextWriter Output { get; } = output;
 
     public TextWriter Error { get; } = error;
@@ -15,13 +18,25 @@ internal sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyD
     public IReadOnlyDictionary<string, string?> Environment { get; } = environment;
 
     /// <summary>Tables and text for people; colour only on a terminal that wants it.</summary>
-    public IAnsiConsole Console { get; } = AnsiConsole.Create(new AnsiConsoleSettings
+    public IAnsiConsole Console { get; } = CreateConsole(output, colors);
+
+    private static IAnsiConsole CreateConsole(TextWriter output, bool colors)
     {
-        Out = new AnsiConsoleOutput(output),
-        Ansi = colors ? AnsiSupport.Detect : AnsiSupport.No,
-        ColorSystem = colors ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-        Interactive = InteractionSupport.No,
-    });
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            Ansi = colors ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = colors ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        if (!colors)
+        {
+            // Piped into a file or another program there is no screen to fit: keep each row on one line.
+            console.Profile.Width = 240;
+        }
+
+        return console;
+    }
 
     public Task WriteJsonAsync<T>(T value, JsonTypeInfo<T> typeInfo) =>
         Output.WriteLineAsync(JsonSerializer.Serialize(value, typeInfo));

@@ -11,6 +11,7 @@ using Nimbus.Platform.Http;
 using Nimbus.Platform.Storage;
 using Nimbus.Virt;
 using Nimbus.Virt.Qemu.Driver;
+using Nimbus.Virt.Storage;
 
 namespace Nimbus.Daemon;
 
@@ -144,11 +145,12 @@ public static class NimbusDaemon
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(services =>
         {
-            var registry = new DriverRegistry();
+            var registry = new DriverRegistry(Path.Combine(home, "virt", "test-storage"));
             var qemu = new QemuDriverOptions { StateDirectory = Path.Combine(home, "virt", "qemu"), Clock = services.GetRequiredService<TimeProvider>() };
             registry.RegisterHypervisor("qemu", async (uri, ct) => uri.AbsolutePath == "/system"
                 ? await QemuHypervisorDriver.OpenAsync(qemu, ct)
                 : throw new VirtException(VirtErrorCode.NoConnect, $"the qemu driver serves qemu:///system, not '{uri}'"));
+            registry.RegisterStorage("qemu", async (_, ct) => await StorageDriver.OpenAsync(Path.Combine(home, "virt", "storage"), ct));
             return registry;
         });
         builder.Services.AddHostedService<VirtAutostart>();

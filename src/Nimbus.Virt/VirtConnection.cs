@@ -1,4 +1,5 @@
 using Nimbus.Virt.Drivers;
+using Nimbus.Virt.Storage;
 
 namespace Nimbus.Virt;
 
@@ -8,27 +9,45 @@ namespace Nimbus.Virt;
 /// </summary>
 public sealed class VirtConnection : IAsyncDisposable
 {
-    internal VirtConnection(Uri uri, IHypervisorDriver hypervisor)
+    private readonly IStorageDriver? _storage;
+
+    internal VirtConnection(Uri uri, IHypervisorDriver hypervisor, IStorageDriver? storage)
     {
         Uri = uri;
         Hypervisor = hypervisor;
+        _storage = storage;
     }
 
     public Uri Uri { get; }
 
     public IHypervisorDriver Hypervisor { get; }
 
-    public ValueTask DisposeAsync() => Hypervisor.DisposeAsync();
+    public IStorageDriver Storage => _storage ?? throw VirtException.NotSupported(Hypervisor.Name, "storage pools on this connection");
+
+    public async ValueTask DisposeAsync()
+    {
+        await Hypervisor.DisposeAsync();
+        if (_storage is not null)
+        {
+            await _storage.DisposeAsync();
+        }
+    }
 }
 
 /// <summary>Which driver opens which URI scheme. The test driver is always there; hosts add the others.</summary>
 public sealed class DriverRegistry
 {
     private readonly Dictionary<string, Func<Uri, CancellationToken, Task<IHypervisorDriver>>> _hypervisors = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Func<Uri, CancellationToken, Task<IStorageDriver>>> _storage = new(StringComparer.Ordinal);
 
-    public DriverRegistry()
+    /// <param name="testStorageDirectory">Where test connections keep storage pools' state; without one they have no storage.</param>
+    public DriverRegistry(string? testStorageDirectory = null)
     {
         RegisterHypervisor("test", TestDriver.TestHypervisorDriver.OpenAsync);
+        if (testStorageDirectory is not null)
+        {
+            RegisterStorage("test", async (_, ct) => await StorageDriver.OpenAsync(testStorageDirectory, ct));
+        }
     }
 
     public IEnumerable<string> Schemes => _hypervisors.Keys.Order(StringComparer.Ordinal);
@@ -37,6 +56,12 @@ public sealed class DriverRegistry
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(scheme);
         _hypervisors[scheme] = open;
+    }
+
+    public void RegisterStorage(string scheme, Func<Uri, CancellationToken, Task<IStorageDriver>> open)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(scheme);
+        _storage[scheme] = open;
     }
 
     public async Task<VirtConnection> OpenAsync(string uri, CancellationToken cancellationToken)
@@ -57,6 +82,8 @@ public sealed class DriverRegistry
             throw new VirtException(VirtErrorCode.NoConnect, $"no driver for '{uri}'; available: {string.Join(", ", Schemes.Select(s => s + ":///"))}");
         }
 
-        return new VirtConnection(parsed, await open(parsed, cancellationToken));
+        var hypervisor = await open(parsed, cancellationToken);
+        var storage = _storage.TryGetValue(parsed.Scheme, out var openStorage) ? await openStorage(parsed, cancellationToken) : null;
+        return new VirtConnection(parsed, hypervisor, storage);
     }
 }

@@ -1,5 +1,7 @@
 using System.Text.Json.Serialization;
+using Nimbus.Virt.Definitions;
 using Nimbus.Virt.Drivers;
+using Nimbus.Virt.Storage;
 
 namespace Nimbus.Virt;
 
@@ -16,6 +18,12 @@ namespace Nimbus.Virt;
 [JsonSerializable(typeof(BlockStats))]
 [JsonSerializable(typeof(InterfaceStats))]
 [JsonSerializable(typeof(VirtRequest))]
+[JsonSerializable(typeof(PoolSummary))]
+[JsonSerializable(typeof(IReadOnlyList<PoolSummary>))]
+[JsonSerializable(typeof(PoolInfo))]
+[JsonSerializable(typeof(VolumeInfo))]
+[JsonSerializable(typeof(IReadOnlyList<VolumeInfo>))]
+[JsonSerializable(typeof(VolumeRequest))]
 public sealed partial class VirtJson : JsonSerializerContext;
 
 /// <summary>Arguments of the local API calls that take more than a domain name.</summary>
@@ -25,4 +33,21 @@ public sealed record VirtRequest
     public string? File { get; init; }
 
     public bool? Autostart { get; init; }
+}
+
+/// <summary>vol-create-as, vol-clone and vol-resize arguments; sizes in bytes.</summary>
+public sealed record VolumeRequest
+{
+    public string? Name { get; init; }
+
+    public ulong? CapacityBytes { get; init; }
+
+    public string? Format { get; init; }
+
+    /// <summary>A volume of the same pool (by name) or a path to put a copy-on-write overlay on.</summary>
+    public string? BackingVolume { get; init; }
+
+    public string? BackingFormat { get; init; }
+
+    public bool? Shrink { get; init; }
 }

@@ -97,6 +97,32 @@ public sealed class VirtCommandTests
     }
 
     [Fact]
+    public async Task Pool_and_volume_verbs_make_an_overlay_volume_and_refuse_a_wrong_upload()
+    {
+        await using var daemon = await TestDaemon.StartAsync();
+        using var directory = new TempDirectory();
+        var env = Home(daemon);
+        var images = directory.Combine("images");
+
+        Assert.Equal("Pool images defined\n", (await CliRunner.RunAsync(env, "virt", "pool-define-as", "images", images)).Output);
+        Assert.Equal("Pool images built\n", (await CliRunner.RunAsync(env, "virt", "pool-build", "images")).Output);
+        Assert.Equal("Pool images started\n", (await CliRunner.RunAsync(env, "virt", "pool-start", "images")).Output);
+        Assert.Equal("Vol base.qcow2 created\n", (await CliRunner.RunAsync(env, "virt", "vol-create-as", "images", "base.qcow2", "1G", "--format", "qcow2")).Output);
+        Assert.Equal("Vol web.qcow2 created\n", (await CliRunner.RunAsync(env, "virt", "vol-create-as", "images", "web.qcow2", "1G", "--format", "qcow2", "--backing-vol", "base.qcow2")).Output);
+        var list = await CliRunner.RunAsync(env, "virt", "vol-list", "images", "--json");
+        var upload = directory.Combine("payload.bin");
+        await File.WriteAllBytesAsync(upload, new byte[4096]);
+        var wrongFormat = await CliRunner.RunAsync(env, "virt", "vol-upload", "web.qcow2", upload, "--pool", "images");
+
+        using var volumes = JsonDocument.Parse(list.Output);
+        var web = volumes.RootElement.EnumerateArray().Single(v => v.GetProperty("name").GetString() == "web.qcow2");
+        Assert.Equal("qcow2", web.GetProperty("format").GetString());
+        Assert.Equal(Path.Combine(images, "base.qcow2"), web.GetProperty("backing_chain")[0].GetString());
+        Assert.Equal(3, wrongFormat.ExitCode);
+        Assert.Contains("is a raw image but volume 'web.qcow2' is qcow2", wrongFormat.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Without_a_running_daemon_virt_says_how_to_start_one()
     {
         using var home = new TempDirectory();

@@ -11,7 +11,7 @@ namespace Nimbus.Cli.Commands;
 /// <c>nimbus virt VERB</c>: the virtualization layer with virsh's verbs and messages, talking to the
 /// local nimbusd over its unix socket.
 /// </summary>
-internal static class VirtCommand
+internal static partial class VirtCommand
 {
     public static readonly string[] Examples =
     [
@@ -21,6 +21,8 @@ internal static class VirtCommand
         "nimbus virt domstate web1 --reason              e.g. \"shut off (destroyed)\"",
         "nimbus virt dumpxml web1 > web1.xml",
         "nimbus virt -c test:///default list --json      the in-memory test driver, as JSON",
+        "nimbus virt pool-define-as images /var/lib/nimbus/images && nimbus virt pool-build images && nimbus virt pool-start images",
+        "nimbus virt vol-create-as images web1.qcow2 10G --format qcow2 --backing-vol nimbus-tiny.qcow2",
     ];
 
     public static Command Create(GlobalOptions global, CliContext context)
@@ -42,7 +44,7 @@ internal static class VirtCommand
         return virt;
     }
 
-    private sealed class VirtVerbs(GlobalOptions global, CliContext context, Option<string?> connect)
+    private sealed partial class VirtVerbs(GlobalOptions global, CliContext context, Option<string?> connect)
     {
         public IEnumerable<Command> All()
         {
@@ -68,6 +70,10 @@ internal static class VirtCommand
             yield return Screenshot();
             yield return NodeInfo();
             yield return Capabilities();
+            foreach (var storage in StorageVerbs())
+            {
+                yield return storage;
+            }
         }
 
         private Command List()

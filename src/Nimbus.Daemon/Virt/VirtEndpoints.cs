@@ -1,6 +1,8 @@
 using Nimbus.Platform.Errors;
 using Nimbus.Virt;
+using Nimbus.Virt.Definitions;
 using Nimbus.Virt.Drivers;
+using Nimbus.Virt.Storage;
 
 namespace Nimbus.Daemon.Virt;
 
@@ -65,7 +67,159 @@ internal static class VirtEndpoints
                 image.Position = 0;
                 return Results.Stream(image, type);
             }));
+        MapStorage(virt);
         return endpoints;
+    }
+
+    /// <summary>Pools and volumes: pool-* and vol-* verbs. Uploads and downloads stream the body both ways.</summary>
+    private static void MapStorage(RouteGroupBuilder virt)
+    {
+        virt.MapGet("/pools", (HttpContext http, VirtConnections connections, bool? all) =>
+            StorageAsync(http, connections, async s => Results.Json(await s.ListPoolsAsync(all == true, http.RequestAborted), VirtJson.Default.IReadOnlyListPoolSummary)));
+        virt.MapPost("/pools", (HttpContext http, VirtConnections connections) =>
+            StorageAsync(http, connections, async s =>
+            {
+                var xml = await new StreamReader(http.Request.Body).ReadToEndAsync(http.RequestAborted);
+                return Results.Json(await s.DefinePoolAsync(xml, http.RequestAborted), VirtJson.Default.PoolSummary, statusCode: StatusCodes.Status201Created);
+            }));
+        virt.MapGet("/pools/{pool}", (HttpContext http, VirtConnections connections, string pool) =>
+            StorageAsync(http, connections, async s => Results.Json(await s.GetPoolInfoAsync(pool, http.RequestAborted), VirtJson.Default.PoolInfo)));
+        virt.MapGet("/pools/{pool}/xml", (HttpContext http, VirtConnections connections, string pool) =>
+            StorageAsync(http, connections, async s => Results.Text(await s.GetPoolXmlAsync(pool, http.RequestAborted), "application/xml")));
+        virt.MapDelete("/pools/{pool}", (HttpContext http, VirtConnections connections, string pool) =>
+            StorageAsync(http, connections, async s =>
+            {
+                await s.UndefinePoolAsync(pool, http.RequestAborted);
+                return Results.NoContent();
+            }));
+        virt.MapPost("/pools/{pool}/{action}", (HttpContext http, VirtConnections connections, string pool, string action) =>
+            StorageAsync(http, connections, async s =>
+            {
+                var ct = http.RequestAborted;
+                var run = action switch
+                {
+                    "build" => s.BuildPoolAsync(pool, ct),
+                    "start" => s.StartPoolAsync(pool, ct),
+                    "destroy" => s.StopPoolAsync(pool, ct),
+                    "delete" => s.DeletePoolAsync(pool, ct),
+                    "refresh" => s.RefreshPoolAsync(pool, ct),
+                    "autostart" => s.SetPoolAutostartAsync(pool, (await ReadRequestAsync(http, ct)).Autostart ?? true, ct),
+                    _ => throw new NotFoundException("virt.no_action", $"there is no pool action '{action}'; the actions are build, start, destroy, delete, refresh, autostart"),
+                };
+                await run;
+                return Results.Json(await s.GetPoolInfoAsync(pool, ct), VirtJson.Default.PoolInfo);
+            }));
+        virt.MapGet("/pools/{pool}/volumes", (HttpContext http, VirtConnections connections, string pool) =>
+            StorageAsync(http, connections, async s => Results.Json(await s.ListVolumesAsync(pool, http.RequestAborted), VirtJson.Default.IReadOnlyListVolumeInfo)));
+        virt.MapPost("/pools/{pool}/volumes", (HttpContext http, VirtConnections connections, string pool) =>
+            StorageAsync(http, connections, async s =>
+            {
+                var ct = http.RequestAborted;
+                var definition = http.Request.ContentType?.Contains("xml", StringComparison.Ordinal) == true
+                    ? StorageXml.ParseVolume(await new StreamReader(http.Request.Body).ReadToEndAsync(ct))
+                    : VolumeFrom(await ReadVolumeRequestAsync(http, ct));
+                return Results.Json(await s.CreateVolumeAsync(pool, definition, ct), VirtJson.Default.VolumeInfo, statusCode: StatusCodes.Status201Created);
+            }));
+        virt.MapGet("/pools/{pool}/volumes/{volume}", (HttpContext http, VirtConnections connections, string pool, string volume) =>
+            StorageAsync(http, connections, async s => Results.Json(await s.GetVolumeInfoAsync(pool, volume, http.RequestAborted), VirtJson.Default.VolumeInfo)));
+        virt.MapGet("/pools/{pool}/volumes/{volume}/xml", (HttpContext http, VirtConnections connections, string pool, string volume) =>
+            StorageAsync(http, connections, async s => Results.Text(StorageXml.FormatVolume(await s.GetVolumeInfoAsync(pool, volume, http.RequestAborted)), "application/xml")));
+        virt.MapDelete("/pools/{pool}/volumes/{volume}", (HttpContext http, VirtConnections connections, string pool, string volume) =>
+            StorageAsync(http, connections, async s =>
+            {
+                await s.DeleteVolumeAsync(pool, volume, http.RequestAborted);
+                return Results.NoContent();
+            }));
+        virt.MapPost("/pools/{pool}/volumes/{volume}/{action}", (HttpContext http, VirtConnections connections, string pool, string volume, string action) =>
+            StorageAsync(http, connections, async s =>
+            {
+                var ct = http.RequestAborted;
+                switch (action)
+                {
+                    case "clone":
+                        var name = (await ReadVolumeRequestAsync(http, ct)).Name ?? throw new InvalidInputException("virt.missing_name", "clone needs the new volume's name: {\"name\": \"copy.qcow2\"}");
+                        return Results.Json(await s.CloneVolumeAsync(pool, volume, name, ct), VirtJson.Default.VolumeInfo, statusCode: StatusCodes.Status201Created);
+                    case "resize":
+                        var request = await ReadVolumeRequestAsync(http, ct);
+                        await s.ResizeVolumeAsync(pool, volume, request.CapacityBytes ?? throw new InvalidInputException("virt.missing_capacity", "resize needs {\"capacity_bytes\": N}"), request.Shrink == true, ct);
+                        break;
+                    case "wipe":
+                        await s.WipeVolumeAsync(pool, volume, ct);
+                        break;
+                    default:
+                        throw new NotFoundException("virt.no_action", $"there is no volume action '{action}'; the actions are clone, resize, wipe");
+                }
+
+                return Results.Json(await s.GetVolumeInfoAsync(pool, volume, ct), VirtJson.Default.VolumeInfo);
+            }));
+        virt.MapPut("/pools/{pool}/volumes/{volume}/content", (HttpContext http, VirtConnections connections, string pool, string volume) =>
+            StorageAsync(http, connections, async s => Results.Json(await s.UploadVolumeAsync(pool, volume, http.Request.Body, http.RequestAborted), VirtJson.Default.VolumeInfo)));
+        virt.MapGet("/pools/{pool}/volumes/{volume}/content", (HttpContext http, VirtConnections connections, string pool, string volume) =>
+            StorageAsync(http, connections, async s =>
+            {
+                var info = await s.GetVolumeInfoAsync(pool, volume, http.RequestAborted);
+                http.Response.ContentType = "application/octet-stream";
+                http.Response.ContentLength = (long)info.PhysicalBytes;
+                await s.DownloadVolumeAsync(pool, volume, http.Response.Body, http.RequestAborted);
+                return Results.Empty;
+            }));
+    }
+
+    private static VolumeDefinition VolumeFrom(VolumeRequest request)
+    {
+        var name = request.Name ?? throw new InvalidInputException("virt.missing_name", "a volume needs a name");
+        var format = request.Format is null ? VolumeFormat.Raw : ParseFormat(request.Format);
+        var xml = new System.Text.StringBuilder()
+            .Append("<volume><name>").Append(System.Security.SecurityElement.Escape(name)).Append("</name>")
+            .Append("<capacity unit='bytes'>").Append((request.CapacityBytes ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture)).Append("</capacity>")
+            .Append("<target><format type='").Append(StorageFormatName(format)).Append("'/></target></volume>");
+        var definition = StorageXml.ParseVolume(xml.ToString());
+        if (request.BackingVolume is null)
+        {
+            return definition;
+        }
+
+        if (format != VolumeFormat.Qcow2)
+        {
+            throw new InvalidInputException("virt.bad_backing", "only a qcow2 volume can be an overlay on a backing volume; use --format qcow2");
+        }
+
+        return definition with { BackingPath = request.BackingVolume, BackingFormat = request.BackingFormat is null ? null : ParseFormat(request.BackingFormat) };
+    }
+
+    private static VolumeFormat ParseFormat(string format) => format switch
+    {
+        "raw" => VolumeFormat.Raw,
+        "qcow2" => VolumeFormat.Qcow2,
+        "vmdk" => VolumeFormat.Vmdk,
+        _ => throw new InvalidInputException("virt.bad_format", $"format '{format}' is not one of raw, qcow2, vmdk"),
+    };
+
+    private static string StorageFormatName(VolumeFormat format) => format.ToString().ToLowerInvariant();
+
+    private static async Task<VolumeRequest> ReadVolumeRequestAsync(HttpContext http, CancellationToken ct)
+    {
+        try
+        {
+            return await http.Request.ReadFromJsonAsync(VirtJson.Default.VolumeRequest, ct) ?? new VolumeRequest();
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new InvalidInputException("virt.bad_request", $"the request body is not valid JSON: {ex.Message}", ex);
+        }
+    }
+
+    private static async Task<IResult> StorageAsync(HttpContext http, VirtConnections connections, Func<IStorageDriver, Task<IResult>> call)
+    {
+        try
+        {
+            var connection = await connections.GetAsync(http.Request.Query["connect"], http.RequestAborted);
+            return await call(connection.Storage);
+        }
+        catch (VirtException ex)
+        {
+            throw VirtErrors.Translate(ex);
+        }
     }
 
     private static async Task RunActionAsync(IHypervisorDriver hypervisor, string domain, string action, HttpContext http, CancellationToken ct)

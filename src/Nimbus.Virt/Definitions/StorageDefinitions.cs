@@ -26,8 +26,13 @@ public sealed record PoolDefinition
 
 public enum VolumeFormat
 {
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("raw")]
     Raw,
+
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("qcow2")]
     Qcow2,
+
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("vmdk")]
     Vmdk,
 }
 

@@ -22,7 +22,7 @@ namespace Nimbus.Daemon;
 public static class NimbusDaemon
 {
     /// <summary>The options classes whose keys nimbusd accepts; each service adds its own here.</summary>
-    internal static readonly Type[] OptionsTypes = [typeof(DaemonOptions)];
+    internal static readonly Type[] OptionsTypes = [typeof(DaemonOptions), typeof(VirtOptions)];
 
     private const string ApiService = "api";
 
@@ -66,6 +66,7 @@ public static class NimbusDaemon
             launch.Settings);
         StrictOptionsBinder.RejectUnknownKeys(configuration, OptionsTypes);
         var options = StrictOptionsBinder.Bind<DaemonOptions>(configuration);
+        var virtOptions = StrictOptionsBinder.Bind<VirtOptions>(configuration);
         StateDirectory.EnsureWritable(home);
         var address = IPAddress.Parse(options.Listen);
         EnsurePortFree(address, options.Port);
@@ -74,7 +75,7 @@ public static class NimbusDaemon
         WebApplication? app = null;
         try
         {
-            app = Build(configuration, options, home, configureServices);
+            app = Build(configuration, options, virtOptions, home, configureServices);
             try
             {
                 await app.StartAsync(cancellationToken);
@@ -105,7 +106,7 @@ public static class NimbusDaemon
         }
     }
 
-    private static WebApplication Build(IConfigurationRoot configuration, DaemonOptions options, string home, Action<IServiceCollection>? configureServices)
+    private static WebApplication Build(IConfigurationRoot configuration, DaemonOptions options, VirtOptions virtOptions, string home, Action<IServiceCollection>? configureServices)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = home });
         builder.Configuration.Sources.Clear();
@@ -143,10 +144,19 @@ public static class NimbusDaemon
         configureServices?.Invoke(builder.Services);
         builder.Services.AddNimbusPlatform();
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(virtOptions);
+        builder.Services.AddSingleton<KvmAvailability>();
+        builder.Services.AddHostedService<KvmProbeService>();
         builder.Services.AddSingleton(services =>
         {
             var registry = new DriverRegistry(Path.Combine(home, "virt", "test-storage"));
-            var qemu = new QemuDriverOptions { StateDirectory = Path.Combine(home, "virt", "qemu"), Clock = services.GetRequiredService<TimeProvider>() };
+            var qemu = new QemuDriverOptions
+            {
+                StateDirectory = Path.Combine(home, "virt", "qemu"),
+                Emulator = KvmProbeService.Emulator,
+                Kvm = services.GetRequiredService<KvmAvailability>(),
+                Clock = services.GetRequiredService<TimeProvider>(),
+            };
             registry.RegisterHypervisor("qemu", async (uri, ct) => uri.AbsolutePath == "/system"
                 ? await QemuHypervisorDriver.OpenAsync(qemu, ct)
                 : throw new VirtException(VirtErrorCode.NoConnect, $"the qemu driver serves qemu:///system, not '{uri}'"));

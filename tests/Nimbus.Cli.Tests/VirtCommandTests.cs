@@ -122,6 +122,26 @@ public sealed class VirtCommandTests
         Assert.Contains("is a raw image but volume 'web.qcow2' is qcow2", wrongFormat.Error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("on", true)]
+    [InlineData("off", false)]
+    public async Task Capabilities_offer_kvm_domains_only_when_kvm_is_usable(string setting, bool offered)
+    {
+        await using var daemon = await TestDaemon.StartAsync(settings: new Dictionary<string, string?> { ["Virt:Kvm"] = setting });
+
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        CliResult result;
+        do
+        {
+            result = await CliRunner.RunAsync(Home(daemon), "virt", "capabilities");
+        }
+        while (!limit.IsCancellationRequested && offered && !result.Output.Contains("<domain type='kvm'/>", StringComparison.Ordinal));
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("<domain type='qemu'/>", result.Output, StringComparison.Ordinal);
+        Assert.Equal(offered, result.Output.Contains("<domain type='kvm'/>", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Without_a_running_daemon_virt_says_how_to_start_one()
     {

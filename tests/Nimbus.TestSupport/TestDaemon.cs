@@ -38,7 +38,8 @@ public sealed class TestDaemon : IAsyncDisposable
     {
         var ownedHome = home is null ? new TempDirectory() : null;
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var allSettings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase) { ["Daemon:Port"] = "0" };
+        // No KVM probe boots in component tests: they would cost a guest boot per daemon.
+        var allSettings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase) { ["Daemon:Port"] = "0", ["Virt:Kvm"] = "off" };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             allSettings[key] = value;

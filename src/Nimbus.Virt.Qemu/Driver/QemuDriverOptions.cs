@@ -9,10 +9,10 @@ public sealed record QemuDriverOptions
     public string Emulator { get; init; } = "/usr/bin/qemu-system-x86_64";
 
     /// <summary>
-    /// Whether <c>&lt;domain type='kvm'&gt;</c> may run. Only a probe boot that succeeded may set it:
-    /// /dev/kvm can exist while nested guests hang.
+    /// Whether <c>&lt;domain type='kvm'&gt;</c> may run. Only a probe boot that succeeded (or the
+    /// operator) sets it: /dev/kvm can exist while nested guests hang.
     /// </summary>
-    public bool KvmUsable { get; init; }
+    public KvmAvailability Kvm { get; init; } = new();
 
     /// <summary>How long QEMU may take to set a guest up before the start is abandoned.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromMinutes(1);

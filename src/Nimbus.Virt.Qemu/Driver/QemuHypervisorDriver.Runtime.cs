@@ -88,7 +88,7 @@ public sealed partial class QemuHypervisorDriver
             });
 
             var accelerator = definition.Type == DomainType.Kvm
-                ? _options.KvmUsable ? "kvm" : throw new VirtException(VirtErrorCode.NoSupport, $"KVM is not usable on this host (no probe boot under KVM succeeded), so domain '{definition.Name}' of type 'kvm' cannot start; use <domain type='qemu'> to run it under TCG")
+                ? _options.Kvm.Usable ? "kvm" : throw new VirtException(VirtErrorCode.NoSupport, $"KVM is not usable on this host ({_options.Kvm.Current.Reason}), so domain '{definition.Name}' of type 'kvm' cannot start; use <domain type='qemu'> to run it under TCG, or set Virt:Kvm=on if you know better")
                 : "tcg";
             var plan = new QemuLaunchPlan
             {

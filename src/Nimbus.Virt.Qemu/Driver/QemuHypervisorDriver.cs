@@ -58,7 +58,7 @@ public sealed partial class QemuHypervisorDriver : IHypervisorDriver
 
     public Task<string> GetCapabilitiesAsync(CancellationToken cancellationToken)
     {
-        var kvm = _options.KvmUsable ? "\n      <domain type='kvm'/>" : string.Empty;
+        var kvm = _options.Kvm.Usable ? "\n      <domain type='kvm'/>" : string.Empty;
         return Task.FromResult($"""
             <capabilities>
               <host>

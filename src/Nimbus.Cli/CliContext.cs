@@ -6,8 +6,11 @@ using Spectre.Console;
 namespace Nimbus.Cli;
 
 /// <summary>What every command gets: where to write and the environment it runs in.</summary>
-internal sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyDictionary<string, string?> environment, bool colors, bool interactive = false)
+internal sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyDictionary<string, string?> environment, bool colors, bool interactive = false, TextReader? input = null)
 {
+    /// <summary>Where answers to questions come from (standard input).</summary>
+    public TextReader Input { get; } = input ?? TextReader.Null;
+
     /// <summary>A person watches standard error: long transfers show their progress there.</summary>
     public bool Interactive { get; } = interactive;
 

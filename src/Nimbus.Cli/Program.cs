@@ -10,5 +10,5 @@ Console.CancelKeyPress += (_, e) =>
 
 var environment = NimbusConfiguration.ProcessEnvironment();
 var colors = !Console.IsOutputRedirected && !environment.ContainsKey("NO_COLOR");
-var context = new CliContext(Console.Out, Console.Error, environment, colors, interactive: !Console.IsErrorRedirected);
+var context = new CliContext(Console.Out, Console.Error, environment, colors, interactive: !Console.IsErrorRedirected, input: Console.In);
 return await NimbusCli.RunAsync(args, context, interrupt.Token);

@@ -143,6 +143,55 @@ public sealed class VirtCommandTests
     }
 
     [Fact]
+    public async Task Edit_defines_the_changed_xml()
+    {
+        await using var daemon = await TestDaemon.StartAsync();
+        using var directory = new TempDirectory();
+        var editor = await EditorAsync(directory, "s|<vcpu placement='static'>2</vcpu>|<vcpu placement='static'>3</vcpu>|");
+        var env = new Dictionary<string, string?>(Home(daemon)) { ["EDITOR"] = editor };
+
+        var result = await CliRunner.RunAsync(env, "virt", "-c", Test, "edit", "test");
+
+        Assert.Equal("Domain 'test' XML configuration edited.\n", result.Output);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("<vcpu placement='static'>3</vcpu>", await DefinitionAsync(env), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Edit_that_breaks_the_xml_is_refused_and_changes_nothing()
+    {
+        await using var daemon = await TestDaemon.StartAsync();
+        using var directory = new TempDirectory();
+        var editor = await EditorAsync(directory, "s|<memory unit='KiB'>[0-9]*<|<memory unit='KiB'>0<|");
+        var env = new Dictionary<string, string?>(Home(daemon)) { ["EDITOR"] = editor };
+        var before = await DefinitionAsync(env);
+
+        var result = await CliRunner.RunWithInputAsync(env, "n\n", "virt", "-c", Test, "edit", "test");
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains("memory must be at least 1 KiB", result.Error, StringComparison.Ordinal);
+        Assert.Contains("Try again? [y,n]", result.Error, StringComparison.Ordinal);
+        Assert.Equal(before, await DefinitionAsync(env));
+    }
+
+    private static async Task<string> EditorAsync(TempDirectory directory, string sedExpression)
+    {
+        var editor = directory.Combine("editor.sh");
+        await File.WriteAllTextAsync(editor, $"#!/bin/sh\nsed -i \"{sedExpression}\" \"$1\"\n");
+        File.SetUnixFileMode(editor, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return editor;
+    }
+
+    private static async Task<string> DefinitionAsync(Dictionary<string, string?> env)
+    {
+        // The running test domain shows its live XML; the persistent definition is what edit changes.
+        await CliRunner.RunAsync(env, "virt", "-c", Test, "destroy", "test");
+        var xml = await CliRunner.RunAsync(env, "virt", "-c", Test, "dumpxml", "test");
+        await CliRunner.RunAsync(env, "virt", "-c", Test, "start", "test");
+        return xml.Output;
+    }
+
+    [Fact]
     public async Task Without_a_running_daemon_virt_says_how_to_start_one()
     {
         using var home = new TempDirectory();

@@ -20,6 +20,7 @@ internal static partial class VirtCommand
         "nimbus virt start web1",
         "nimbus virt domstate web1 --reason              e.g. \"shut off (destroyed)\"",
         "nimbus virt dumpxml web1 > web1.xml",
+        "EDITOR=nano nimbus virt edit web1              change the definition; invalid XML is refused, not saved",
         "nimbus virt -c test:///default list --json      the in-memory test driver, as JSON",
         "nimbus virt pool-define-as images /var/lib/nimbus/images && nimbus virt pool-build images && nimbus virt pool-start images",
         "nimbus virt vol-create-as images web1.qcow2 10G --format qcow2 --backing-vol nimbus-tiny.qcow2",
@@ -65,6 +66,7 @@ internal static partial class VirtCommand
             yield return DomInfo();
             yield return DomState();
             yield return DumpXml();
+            yield return Edit();
             yield return Stats("domblkstat", "Show the I/O counters of one disk of a running domain.", "DEVICE (target dev such as vda)");
             yield return Stats("domifstat", "Show the traffic counters of one interface of a running domain.", "INTERFACE (its MAC address)");
             yield return Screenshot();
@@ -261,6 +263,87 @@ internal static partial class VirtCommand
                 return 0;
             });
             return command;
+        }
+
+        /// <summary>
+        /// virsh edit: the XML opens in $EDITOR (else $VISUAL, else vi); the result is defined only if it
+        /// is valid, and a refusal offers another go, so a typo never costs the edit.
+        /// </summary>
+        private Command Edit()
+        {
+            var domain = DomainArgument();
+            var command = new Command("edit", "Edit a domain's XML in $EDITOR; it is defined only if valid.") { domain };
+            command.SetAction(async (parse, ct) =>
+            {
+                var name = parse.GetValue(domain)!;
+                using var client = Client();
+                var original = await client.GetDomainXmlAsync(parse.GetValue(connect), name, ct);
+                var file = Path.Combine(Path.GetTempPath(), $"nimbus-edit-{Guid.NewGuid():N}-{name}.xml");
+                await File.WriteAllTextAsync(file, original, ct);
+                try
+                {
+                    while (true)
+                    {
+                        await RunEditorAsync(file, ct);
+                        var edited = await File.ReadAllTextAsync(file, ct);
+                        if (edited == original)
+                        {
+                            await context.Output.WriteLineAsync($"Domain '{name}' XML configuration not changed.");
+                            return 0;
+                        }
+
+                        try
+                        {
+                            var defined = await client.DefineDomainAsync(parse.GetValue(connect), edited, ct);
+                            await context.Output.WriteLineAsync($"Domain '{defined.Name}' XML configuration edited.");
+                            return 0;
+                        }
+                        catch (Platform.Errors.NimbusException ex) when (ex.Kind == Platform.Errors.ErrorKind.InvalidInput || ex.Kind == Platform.Errors.ErrorKind.Conflict)
+                        {
+                            await context.Error.WriteLineAsync($"nimbus: {ex.Message}");
+                            await context.Error.WriteAsync("Failed. Try again? [y,n]: ");
+                            var answer = await context.Input.ReadLineAsync(ct);
+                            if (!string.Equals(answer?.Trim(), "y", StringComparison.OrdinalIgnoreCase))
+                            {
+                                await context.Error.WriteLineAsync($"Domain '{name}' XML configuration not changed.");
+                                return Platform.Errors.ErrorMapping.ExitCode(ex.Kind);
+                            }
+                        }
+                    }
+                }
+                finally
+                {
+                    File.Delete(file);
+                }
+            });
+            return command;
+        }
+
+        private async Task RunEditorAsync(string file, CancellationToken ct)
+        {
+            var editor = context.Environment.GetValueOrDefault("EDITOR") ?? context.Environment.GetValueOrDefault("VISUAL") ?? "vi";
+            // $EDITOR may carry arguments ("code --wait"), as shells allow.
+            var parts = editor.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var info = new System.Diagnostics.ProcessStartInfo(parts[0]) { UseShellExecute = false };
+            foreach (var part in parts.Skip(1))
+            {
+                info.ArgumentList.Add(part);
+            }
+
+            info.ArgumentList.Add(file);
+            try
+            {
+                using var process = System.Diagnostics.Process.Start(info)!;
+                await process.WaitForExitAsync(ct);
+                if (process.ExitCode != 0)
+                {
+                    throw new Platform.Errors.InvalidInputException("cli.editor_failed", $"the editor '{editor}' exited with {process.ExitCode}; nothing was changed");
+                }
+            }
+            catch (System.ComponentModel.Win32Exception ex)
+            {
+                throw new Platform.Errors.InvalidInputException("cli.no_editor", $"cannot run the editor '{editor}' ({ex.Message}); set EDITOR to one you have", ex);
+            }
         }
 
         private Command Stats(string verb, string description, string deviceHelp)

@@ -83,6 +83,37 @@ public sealed partial class NimbusClient
         return response.Content.Headers.ContentType?.MediaType ?? "application/octet-stream";
     }
 
+    /// <summary>Attaches to a running domain's serial console: a WebSocket whose binary messages are its bytes.</summary>
+    public async Task<System.Net.WebSockets.WebSocket> OpenConsoleAsync(string? connect, string domain, CancellationToken cancellationToken)
+    {
+        // Asked first so that "no such domain" and "not running" come back with their own words.
+        var state = await GetDomainStateAsync(connect, domain, cancellationToken);
+        if (!state.IsActive)
+        {
+            throw new Platform.Errors.ConflictException("virt.operation_invalid", $"domain '{domain}' is {state.StateText}; start it before attaching to its console");
+        }
+
+        var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        try
+        {
+            var uri = new Uri(new Uri(BaseUrl.ToString().Replace("http://", "ws://", StringComparison.Ordinal)), Virt($"domains/{Uri.EscapeDataString(domain)}/console", connect));
+            await socket.ConnectAsync(uri, new HttpMessageInvoker(_handler, disposeHandler: false), cancellationToken);
+            return socket;
+        }
+        catch (System.Net.WebSockets.WebSocketException ex)
+        {
+            var status = (int)socket.HttpStatusCode;
+            socket.Dispose();
+            throw status switch
+            {
+                409 => new Platform.Errors.ConflictException("virt.console_busy", $"the console of '{domain}' is in use by another session, or the domain has no <serial type='pty'/> to attach to", ex),
+                501 => new Platform.Errors.UnsupportedException("virt.no_support", $"this connection's driver has no consoles"),
+                _ => new Platform.Errors.ServiceUnavailableException("client.console_failed", $"cannot attach to the console of '{domain}': {ex.Message}", ex),
+            };
+        }
+    }
+
     private static string Virt(string path, string? connect, string? query = null)
     {
         var parameters = new[] { connect is null ? null : "connect=" + Uri.EscapeDataString(connect), query }.Where(p => p is not null);

@@ -14,6 +14,7 @@ namespace Nimbus.Client;
 public sealed partial class NimbusClient : IDisposable
 {
     private readonly HttpClient _http;
+    private readonly HttpMessageHandler _handler;
     private readonly string _endpoint;
 
     public NimbusClient(Uri baseUrl, HttpMessageHandler? handler = null, TimeSpan? timeout = null)
@@ -26,6 +27,7 @@ public sealed partial class NimbusClient : IDisposable
         ArgumentNullException.ThrowIfNull(baseUrl);
         BaseUrl = baseUrl;
         _endpoint = endpoint;
+        _handler = handler;
         _http = new HttpClient(handler, disposeHandler: true)
         {
             BaseAddress = baseUrl,

@@ -174,6 +174,7 @@ public static class NimbusDaemon
         var app = builder.Build();
         app.Services.GetRequiredService<ServiceHealthRegistry>().Set(ApiService, ServiceState.Starting);
         app.UseNimbusPlatform();
+        app.UseWebSockets();
         app.MapHealth();
         app.MapVirt();
         app.MapNimbusMetrics();

@@ -16,6 +16,7 @@ internal static partial class Executables
     {
         var info = new ProcessStartInfo(path)
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

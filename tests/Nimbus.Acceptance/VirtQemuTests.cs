@@ -43,6 +43,7 @@ public sealed class VirtQemuTests
         Assert.Equal("Domain 'web' started\n", await VirshAsync(env, "start", "web"));
         await WaitForConsoleAsync(Path.Combine(home.Path, "virt", "qemu", "log", "web.console.log"), "nimbus-guest: up");
         var pid = await GuestPidAsync(env, home.Path);
+        Assert.Contains("Linux", await ConsoleSessionAsync(env, "web", "root\n", "uname -s\n"), StringComparison.Ordinal);
 
         Executables.Signal(first.Process, Executables.SigTerm);
         Assert.Equal(0, await first.WaitForExitAsync());
@@ -57,6 +58,54 @@ public sealed class VirtQemuTests
         Assert.Equal("Domain 'web' started\n", await VirshAsync(env, "start", "web"));
         Assert.Equal("Domain 'web' destroyed\n", await VirshAsync(env, "destroy", "web"));
         Assert.Equal("shut off (destroyed)\n", await VirshAsync(env, "domstate", "web", "--reason"));
+    }
+
+    /// <summary>Types <paramref name="lines"/> into the guest's console through nimbus virt console, then detaches with Ctrl+].</summary>
+    private static async Task<string> ConsoleSessionAsync(Dictionary<string, string> env, string domain, params string[] lines)
+    {
+        using var process = Executables.Start(Executables.Cli, ["virt", "console", domain], env);
+        var output = new System.Text.StringBuilder();
+        var reading = Task.Run(async () =>
+        {
+            var buffer = new char[1024];
+            int read;
+            while ((read = await process.StandardOutput.ReadAsync(buffer)) > 0)
+            {
+                lock (output)
+                {
+                    output.Append(buffer, 0, read);
+                }
+            }
+        });
+        var error = process.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        foreach (var line in lines)
+        {
+            await Task.Delay(1000, limit.Token);
+            await process.StandardInput.WriteAsync(line);
+            await process.StandardInput.FlushAsync(limit.Token);
+        }
+
+        while (!limit.IsCancellationRequested && !Snapshot().Contains("Linux", StringComparison.Ordinal))
+        {
+            await Task.Delay(100, CancellationToken.None);
+        }
+
+        await process.StandardInput.WriteAsync('\u001d');
+        await process.StandardInput.FlushAsync(CancellationToken.None);
+        await process.WaitForExitAsync(limit.Token);
+        await reading;
+        Assert.True(process.ExitCode == 0, await error);
+        Assert.Contains($"Connected to domain '{domain}'", await error, StringComparison.Ordinal);
+        return Snapshot();
+
+        string Snapshot()
+        {
+            lock (output)
+            {
+                return output.ToString();
+            }
+        }
     }
 
     private static async Task<string> VirshAsync(Dictionary<string, string> env, params string[] args)

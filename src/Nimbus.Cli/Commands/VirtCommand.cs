@@ -67,6 +67,7 @@ internal static partial class VirtCommand
             yield return DomState();
             yield return DumpXml();
             yield return Edit();
+            yield return ConsoleVerb();
             yield return Stats("domblkstat", "Show the I/O counters of one disk of a running domain.", "DEVICE (target dev such as vda)");
             yield return Stats("domifstat", "Show the traffic counters of one interface of a running domain.", "INTERFACE (its MAC address)");
             yield return Screenshot();
@@ -315,6 +316,77 @@ internal static partial class VirtCommand
                 {
                     File.Delete(file);
                 }
+            });
+            return command;
+        }
+
+        /// <summary>
+        /// virsh console: the guest's serial console on this terminal, raw, until Ctrl+] (0x1d).
+        /// Standard input may also be a pipe, for scripts.
+        /// </summary>
+        private Command ConsoleVerb()
+        {
+            var domain = DomainArgument();
+            var command = new Command("console", "Attach this terminal to a running domain's serial console; Ctrl+] detaches.") { domain };
+            command.SetAction(async (parse, ct) =>
+            {
+                var name = parse.GetValue(domain)!;
+                using var client = Client();
+                using var socket = await client.OpenConsoleAsync(parse.GetValue(connect), name, ct);
+                await context.Error.WriteLineAsync($"Connected to domain '{name}'");
+                await context.Error.WriteLineAsync("Escape character is ^] (Ctrl + ])");
+                using var terminal = RawTerminal.Enter(context.Interactive && !System.Console.IsInputRedirected);
+                await using var stdout = System.Console.OpenStandardOutput();
+                await using var stdin = System.Console.OpenStandardInput();
+                using var detach = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                var fromGuest = Task.Run(async () =>
+                {
+                    var buffer = new byte[4096];
+                    while (socket.State == System.Net.WebSockets.WebSocketState.Open)
+                    {
+                        var received = await socket.ReceiveAsync(buffer.AsMemory(), detach.Token);
+                        if (received.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+                        {
+                            break;
+                        }
+
+                        await stdout.WriteAsync(buffer.AsMemory(0, received.Count), detach.Token);
+                        await stdout.FlushAsync(detach.Token);
+                    }
+                }, detach.Token);
+                var keys = new byte[1024];
+                try
+                {
+                    while (true)
+                    {
+                        var read = await stdin.ReadAsync(keys.AsMemory(), detach.Token);
+                        var escape = Array.IndexOf(keys, (byte)0x1d, 0, Math.Max(read, 0));
+                        var length = read <= 0 ? 0 : escape >= 0 ? escape : read;
+                        if (length > 0)
+                        {
+                            await socket.SendAsync(keys.AsMemory(0, length), System.Net.WebSockets.WebSocketMessageType.Binary, endOfMessage: true, detach.Token);
+                        }
+
+                        if (read <= 0 || escape >= 0 || fromGuest.IsCompleted)
+                        {
+                            break;
+                        }
+                    }
+
+                    await socket.CloseOutputAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "detached", CancellationToken.None);
+                }
+                catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or OperationCanceledException)
+                {
+                    // The guest or the daemon ended the session.
+                }
+                finally
+                {
+                    await detach.CancelAsync();
+                }
+
+                terminal.Dispose();
+                await context.Error.WriteLineAsync();
+                return 0;
             });
             return command;
         }

@@ -67,8 +67,72 @@ internal static class VirtEndpoints
                 image.Position = 0;
                 return Results.Stream(image, type);
             }));
+        virt.MapGet("/domains/{domain}/console", ConsoleAsync);
         MapStorage(virt);
         return endpoints;
+    }
+
+    /// <summary>
+    /// Bridges a WebSocket to the guest's serial console: binary messages carry the bytes both ways.
+    /// Refusals (no such domain, not running, console in use) are answered before the upgrade.
+    /// </summary>
+    private static async Task ConsoleAsync(HttpContext http, VirtConnections connections, string domain)
+    {
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            throw new InvalidInputException("virt.console_needs_websocket", "the console is a WebSocket: connect with an Upgrade: websocket request (nimbus virt console does)");
+        }
+
+        Stream console;
+        try
+        {
+            var connection = await connections.GetAsync(http.Request.Query["connect"], http.RequestAborted);
+            console = await connection.Hypervisor.OpenConsoleAsync(domain, http.RequestAborted);
+        }
+        catch (VirtException ex)
+        {
+            throw VirtErrors.Translate(ex);
+        }
+
+        await using (console)
+        {
+            using var socket = await http.WebSockets.AcceptWebSocketAsync();
+            using var done = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+            var toClient = Task.Run(async () =>
+            {
+                var buffer = new byte[4096];
+                int read;
+                while ((read = await console.ReadAsync(buffer, done.Token)) > 0)
+                {
+                    await socket.SendAsync(buffer.AsMemory(0, read), System.Net.WebSockets.WebSocketMessageType.Binary, endOfMessage: true, done.Token);
+                }
+            }, done.Token);
+            var incoming = new byte[4096];
+            try
+            {
+                while (true)
+                {
+                    var received = await socket.ReceiveAsync(incoming.AsMemory(), done.Token);
+                    if (received.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+                    {
+                        break;
+                    }
+
+                    await console.WriteAsync(incoming.AsMemory(0, received.Count), done.Token);
+                }
+
+                await socket.CloseOutputAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "detached", CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or OperationCanceledException or IOException)
+            {
+                // The client went away, or the guest did: either ends the session.
+            }
+            finally
+            {
+                await done.CancelAsync();
+                _ = toClient.ContinueWith(t => t.Exception, TaskScheduler.Default);
+            }
+        }
     }
 
     /// <summary>Pools and volumes: pool-* and vol-* verbs. Uploads and downloads stream the body both ways.</summary>

@@ -27,6 +27,56 @@ public sealed class QemuRuntime
 
     /// <summary>The driver is closing: the guest keeps running, nothing is recorded.</summary>
     internal bool Detached { get; set; }
+
+    /// <summary>1 while a console session holds the serial port.</summary>
+    internal int ConsoleAttached;
+}
+
+/// <summary>The pty of a guest's serial port; disposing it frees the console for the next session.</summary>
+internal sealed class ConsoleStream(FileStream pty, Action released) : Stream
+{
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => pty.Read(buffer, offset, count);
+
+    /// <summary>A pty read blocks until the guest writes; it runs off the thread pool's async path.</summary>
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        new(Task.Factory.StartNew(() => pty.Read(buffer.Span), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        pty.Write(buffer, offset, count);
+        pty.Flush();
+    }
+
+    public override void Flush() => pty.Flush();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            pty.Dispose();
+            released();
+        }
+
+        base.Dispose(disposing);
+    }
 }
 
 public sealed partial class QemuHypervisorDriver

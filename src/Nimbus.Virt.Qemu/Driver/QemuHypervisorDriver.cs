@@ -318,6 +318,34 @@ public sealed partial class QemuHypervisorDriver : IHypervisorDriver
         }
     }
 
+    public async Task<Stream> OpenConsoleAsync(string domain, CancellationToken cancellationToken)
+    {
+        var d = _domains.Find(domain);
+        var runtime = RuntimeOf(d);
+        var chardevs = await QmpAsync(() => runtime.Qmp.ExecuteAsync("query-chardev", null, cancellationToken), "query-chardev");
+        var serial = chardevs?.AsArray().FirstOrDefault(c => c?["label"]?.GetValue<string>() == "charserial0")?["filename"]?.GetValue<string>();
+        if (serial is null || !serial.StartsWith("pty:", StringComparison.Ordinal))
+        {
+            throw new VirtException(VirtErrorCode.OperationInvalid, $"Requested operation is not valid: domain '{d.Name}' has no console to attach to; give it <serial type='pty'/> (its serial port 0 is {(serial is null ? "missing" : "not a pty")})");
+        }
+
+        if (Interlocked.CompareExchange(ref runtime.ConsoleAttached, 1, 0) != 0)
+        {
+            throw new VirtException(VirtErrorCode.OperationInvalid, $"Requested operation is not valid: the console of '{d.Name}' is in use by another session");
+        }
+
+        try
+        {
+            var pty = new FileStream(serial["pty:".Length..], FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1, FileOptions.None);
+            return new ConsoleStream(pty, () => Interlocked.Exchange(ref runtime.ConsoleAttached, 0));
+        }
+        catch
+        {
+            Interlocked.Exchange(ref runtime.ConsoleAttached, 0);
+            throw;
+        }
+    }
+
     /// <summary>Closes the QMP connections; the guests keep running and a new driver finds them.</summary>
     public async ValueTask DisposeAsync()
     {

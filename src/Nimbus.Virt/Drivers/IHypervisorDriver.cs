@@ -70,6 +70,12 @@ public interface IHypervisorDriver : IAsyncDisposable
     /// <summary>Counters of one interface (by MAC or host device name) of a running domain.</summary>
     Task<InterfaceStats> GetInterfaceStatsAsync(string domain, string device, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The guest's serial console (port 0) as a read/write stream: what the guest prints, and what
+    /// it reads as keyboard input. One caller at a time.
+    /// </summary>
+    Task<Stream> OpenConsoleAsync(string domain, CancellationToken cancellationToken);
+
     /// <summary>Writes the guest's screen to <paramref name="output"/>; returns its MIME type.</summary>
     Task<string> ScreenshotAsync(string domain, Stream output, CancellationToken cancellationToken);
 }

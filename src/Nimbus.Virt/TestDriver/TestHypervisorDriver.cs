@@ -275,6 +275,12 @@ public sealed class TestHypervisorDriver : IHypervisorDriver
         return "image/x-portable-pixmap";
     }
 
+    public Task<Stream> OpenConsoleAsync(string domain, CancellationToken cancellationToken)
+    {
+        _domains.Find(domain).EnsureActive();
+        throw VirtException.NotSupported("test", "consoles: the test driver's guests have no serial port");
+    }
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private Task WithDomainAsync(string name, Action<DomainObject<TestRuntime>> action, CancellationToken cancellationToken) =>

@@ -337,7 +337,8 @@ internal static partial class VirtCommand
                 await context.Error.WriteLineAsync("Escape character is ^] (Ctrl + ])");
                 using var terminal = RawTerminal.Enter(context.Interactive && !System.Console.IsInputRedirected);
                 await using var stdout = System.Console.OpenStandardOutput();
-                await using var stdin = System.Console.OpenStandardInput();
+                // Straight from file descriptor 0: on a terminal, Console's own stream line-edits and echoes.
+                await using var stdin = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(0, ownsHandle: false), FileAccess.Read, 1);
                 using var detach = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 var fromGuest = Task.Run(async () =>
                 {

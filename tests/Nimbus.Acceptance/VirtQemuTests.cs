@@ -8,7 +8,7 @@ namespace Nimbus.Acceptance;
 public sealed class VirtQemuTests
 {
     [Fact]
-    public async Task Guest_boots_survives_a_nimbusd_restart_and_shuts_down_by_acpi()
+    public async Task Guest_boots_survives_a_nimbusd_restart_shuts_down_by_acpi_and_restores_a_saved_state()
     {
         using var home = new TempDirectory();
         var env = new Dictionary<string, string> { ["NIMBUS_HOME"] = home.Path };
@@ -56,6 +56,10 @@ public sealed class VirtQemuTests
         Assert.Equal("Domain 'web' is being shutdown\n", await VirshAsync(env, "shutdown", "web"));
         await WaitForStateAsync(env, "shut off (shutdown)\n");
         Assert.Equal("Domain 'web' started\n", await VirshAsync(env, "start", "web"));
+        Assert.Equal("Domain 'web' state saved by nimbusd\n", await VirshAsync(env, "managedsave", "web"));
+        Assert.Equal("shut off (saved)\n", await VirshAsync(env, "domstate", "web", "--reason"));
+        Assert.Equal("Domain 'web' started\n", await VirshAsync(env, "start", "web"));
+        Assert.Equal("running (restored)\n", await VirshAsync(env, "domstate", "web", "--reason"));
         Assert.Equal("Domain 'web' destroyed\n", await VirshAsync(env, "destroy", "web"));
         Assert.Equal("shut off (destroyed)\n", await VirshAsync(env, "domstate", "web", "--reason"));
     }

@@ -6,7 +6,11 @@ cd "$(dirname "$0")/.."
 . scripts/common.sh
 
 require_dotnet
-ensure_packages wrk >&2
+case "${1:-}" in
+  healthz) ensure_packages wrk >&2 ;;
+  # libvirt beside nimbusd: the daemons are started by the benchmark itself (no systemd here).
+  virt-start) ensure_packages qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients >&2 ;;
+esac
 publish_executables >&2
 dotnet build bench/Nimbus.Bench/Nimbus.Bench.csproj -c Release --nologo -v quiet >&2
 exec bench/Nimbus.Bench/bin/Release/net10.0/Nimbus.Bench "$@"

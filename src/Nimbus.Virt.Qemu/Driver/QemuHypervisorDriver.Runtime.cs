@@ -114,7 +114,8 @@ public sealed partial class QemuHypervisorDriver
             }
             else
             {
-                Detach(domain, "crashed");
+                domain.Live = definition;
+                await DetachAsync(domain, "crashed");
             }
         }
     }
@@ -137,6 +138,9 @@ public sealed partial class QemuHypervisorDriver
                 return ValueTask.CompletedTask;
             });
 
+            var taps = await TapDevices.CreateAsync(definition, cancellationToken);
+            undo.Push(async () => await TapDevices.RemoveAsync(definition, CancellationToken.None));
+
             var accelerator = definition.Type == DomainType.Kvm
                 ? _options.Kvm.Usable ? "kvm" : throw new VirtException(VirtErrorCode.NoSupport, $"KVM is not usable on this host ({_options.Kvm.Current.Reason}), so domain '{definition.Name}' of type 'kvm' cannot start; use <domain type='qemu'> to run it under TCG, or set Virt:Kvm=on if you know better")
                 : "tcg";
@@ -150,6 +154,7 @@ public sealed partial class QemuHypervisorDriver
                 VncDisplay = definition.Graphics is [{ AutoPort: true } vnc, ..] ? QemuProcess.FreeVncDisplay(vnc.Listen) : null,
                 IncomingFile = incoming,
                 IncomingOffset = incomingOffset,
+                TapByMac = taps,
             };
             await QemuProcess.LaunchAsync(QemuCommandLine.Build(definition, plan), _options.StartTimeout, cancellationToken);
             var pid = QemuProcess.ReadPid(plan.PidFile)
@@ -205,8 +210,13 @@ public sealed partial class QemuHypervisorDriver
         _ = WatchAsync(domain, runtime);
     }
 
-    private void Detach(DomainObject<QemuRuntime> domain, string reason)
+    private async Task DetachAsync(DomainObject<QemuRuntime> domain, string reason)
     {
+        if (domain.Live is { } live)
+        {
+            await TapDevices.RemoveAsync(live, CancellationToken.None);
+        }
+
         domain.Status = new DomainStatus(DomainState.Shutoff, reason);
         domain.Live = null;
         domain.Id = null;
@@ -256,14 +266,12 @@ public sealed partial class QemuHypervisorDriver
         }
 
         await QemuProcess.WaitForExitAsync(runtime.Pid, domain.Uuid, TimeSpan.FromSeconds(10), _options.Clock);
-        await _jobs.RunAsync(domain.Uuid, () =>
+        await _jobs.RunAsync(domain.Uuid, async () =>
         {
             if (ReferenceEquals(domain.Runtime, runtime))
             {
-                Detach(domain, runtime.ExpectedExit ?? "crashed");
+                await DetachAsync(domain, runtime.ExpectedExit ?? "crashed");
             }
-
-            return Task.CompletedTask;
         }, CancellationToken.None);
     }
 
@@ -282,7 +290,7 @@ public sealed partial class QemuHypervisorDriver
         }
 
         await QemuProcess.WaitForExitAsync(runtime.Pid, domain.Uuid, TimeSpan.FromSeconds(10), _options.Clock);
-        Detach(domain, reason);
+        await DetachAsync(domain, reason);
     }
 
     /// <summary>Pauses the guest, streams its state into <paramref name="file"/> after the header, and stops it.</summary>

@@ -294,9 +294,20 @@ public sealed partial class QemuHypervisorDriver : IHypervisorDriver
     {
         var d = _domains.Find(domain);
         _ = RuntimeOf(d);
-        var nic = d.Live!.Interfaces.FirstOrDefault(x => string.Equals(x.Mac, device, StringComparison.OrdinalIgnoreCase))
-            ?? throw new VirtException(VirtErrorCode.InvalidArgument, $"invalid argument: invalid path, '{device}' is not a known interface of '{d.Name}'");
-        throw VirtException.NotSupported("qemu", $"statistics of interface {nic.Mac}: they are read from its host tap device, and {StrictElement.XmlName(nic.Type)} interfaces have none yet");
+        var live = d.Live!;
+        var index = live.Interfaces.ToList().FindIndex(x => string.Equals(x.Mac, device, StringComparison.OrdinalIgnoreCase) || TapDevices.Name(d.Uuid, live.Interfaces.ToList().IndexOf(x)) == device);
+        if (index < 0)
+        {
+            throw new VirtException(VirtErrorCode.InvalidArgument, $"invalid argument: invalid path, '{device}' is not a known interface of '{d.Name}'");
+        }
+
+        var nic = live.Interfaces[index];
+        if (nic.Type != InterfaceType.Bridge)
+        {
+            throw VirtException.NotSupported("qemu", $"statistics of interface {nic.Mac}: they are read from its host tap device, and a {StrictElement.XmlName(nic.Type)} interface has none");
+        }
+
+        return Task.FromResult(TapDevices.Stats(TapDevices.Name(d.Uuid, index), nic.Mac));
     }
 
     public async Task<string> ScreenshotAsync(string domain, Stream output, CancellationToken cancellationToken)

@@ -100,6 +100,77 @@ public sealed class QemuDriverTests(GuestImage image) : IClassFixture<GuestImage
         Assert.Empty(Directory.GetFiles(directory.Combine("state", "run")));
     }
 
+    [Fact]
+    public async Task Bridge_interface_gets_a_tap_on_the_bridge_that_goes_away_with_the_guest()
+    {
+        using var directory = new TempDirectory();
+        var bridge = "nbt" + Guid.NewGuid().ToString("N")[..8];
+        await IpAsync("link", "add", bridge, "type", "bridge");
+        try
+        {
+            await using var driver = await OpenAsync(directory);
+            var xml = QemuGuests.Xml("bridged", image.Overlay(directory.Path, "bridged"))
+                .Replace("<interface type='user'><model type='virtio'/></interface>", $"<interface type='bridge'><mac address='52:54:00:aa:bb:01'/><source bridge='{bridge}'/></interface>", StringComparison.Ordinal);
+            await driver.DefineDomainAsync(xml, default);
+
+            await driver.StartDomainAsync("bridged", default);
+            var members = Directory.GetFileSystemEntries($"/sys/class/net/{bridge}/brif").Select(Path.GetFileName).ToList();
+            var stats = await driver.GetInterfaceStatsAsync("bridged", "52:54:00:aa:bb:01", default);
+            await driver.DestroyDomainAsync("bridged", default);
+
+            var tap = Assert.Single(members);
+            Assert.Equal("52:54:00:aa:bb:01", stats.Device);
+            Assert.False(Directory.Exists($"/sys/class/net/{tap}"), $"tap {tap} outlived its guest");
+        }
+        finally
+        {
+            await IpAsync("link", "del", bridge);
+        }
+    }
+
+    [Fact]
+    public async Task Interface_on_a_bridge_that_does_not_exist_is_refused_before_qemu_starts()
+    {
+        using var directory = new TempDirectory();
+        await using var driver = await OpenAsync(directory);
+        var xml = QemuGuests.Xml("lost", image.Overlay(directory.Path, "lost"))
+            .Replace("<interface type='user'><model type='virtio'/></interface>", "<interface type='bridge'><source bridge='nosuchbr0'/></interface>", StringComparison.Ordinal);
+        await driver.DefineDomainAsync(xml, default);
+
+        var error = await Assert.ThrowsAsync<VirtException>(() => driver.StartDomainAsync("lost", default));
+
+        Assert.Contains("'nosuchbr0', which is not a bridge", error.Message, StringComparison.Ordinal);
+        Assert.Equal(DomainState.Shutoff, (await driver.GetDomainStateAsync("lost", default)).State);
+        Assert.Empty(Directory.GetFiles(directory.Combine("state", "run")));
+    }
+
+    [Fact]
+    public async Task Network_interfaces_are_refused_as_not_supported_yet()
+    {
+        using var directory = new TempDirectory();
+        await using var driver = await OpenAsync(directory);
+        var xml = QemuGuests.Xml("netted", image.Overlay(directory.Path, "netted"))
+            .Replace("<interface type='user'><model type='virtio'/></interface>", "<interface type='network'><source network='default'/></interface>", StringComparison.Ordinal);
+        await driver.DefineDomainAsync(xml, default);
+
+        var error = await Assert.ThrowsAsync<VirtException>(() => driver.StartDomainAsync("netted", default));
+
+        Assert.Equal(VirtErrorCode.NoSupport, error.Code);
+    }
+
+    private static async Task IpAsync(params string[] args)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("ip") { RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = System.Diagnostics.Process.Start(info)!;
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, await process.StandardError.ReadToEndAsync());
+    }
+
     private static Task<QemuHypervisorDriver> OpenAsync(TempDirectory directory) =>
         QemuHypervisorDriver.OpenAsync(new QemuDriverOptions { StateDirectory = directory.Combine("state") }, CancellationToken.None);
 

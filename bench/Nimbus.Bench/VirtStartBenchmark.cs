@@ -340,25 +340,7 @@ internal static class VirtStartBenchmark
     private static string WriteDomain(string directory, string file, string name, string disk)
     {
         var path = Path.Combine(directory, file + ".xml");
-        File.WriteAllText(path, $"""
-            <domain type='qemu'>
-              <name>{name}</name>
-              <memory unit='MiB'>128</memory>
-              <vcpu>1</vcpu>
-              <os><type>hvm</type><boot dev='hd'/></os>
-              <features><acpi/></features>
-              <devices>
-                <disk type='file' device='disk'>
-                  <driver name='qemu' type='qcow2'/>
-                  <source file='{disk}'/>
-                  <target dev='vda' bus='virtio'/>
-                </disk>
-                <interface type='user'/>
-                <serial type='pty'/>
-              </devices>
-            </domain>
-
-            """);
+        File.WriteAllText(path, TinyGuest.DomainXml(name, disk));
         return path;
     }
 

@@ -18,24 +18,7 @@ public sealed class VirtQemuTests
         var (overlayExit, _, overlayError) = await Executables.RunAsync("/usr/bin/qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", image.Trim(), disk]);
         Assert.True(overlayExit == 0, overlayError);
         var xml = home.Combine("web.xml");
-        await File.WriteAllTextAsync(xml, $"""
-            <domain type='qemu'>
-              <name>web</name>
-              <memory unit='MiB'>128</memory>
-              <vcpu>1</vcpu>
-              <os><type>hvm</type><boot dev='hd'/></os>
-              <features><acpi/></features>
-              <devices>
-                <disk type='file' device='disk'>
-                  <driver name='qemu' type='qcow2'/>
-                  <source file='{disk}'/>
-                  <target dev='vda' bus='virtio'/>
-                </disk>
-                <interface type='user'/>
-                <serial type='pty'/>
-              </devices>
-            </domain>
-            """);
+        await File.WriteAllTextAsync(xml, TinyGuest.DomainXml("web", disk));
 
         var first = DaemonProcess.Start(home.Path, LocalMachine.FreePort());
         await first.WaitUntilReadyAsync();

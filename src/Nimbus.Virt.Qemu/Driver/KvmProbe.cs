@@ -33,7 +33,7 @@ public static class KvmProbe
         {
             var overlay = Path.Combine(directory.FullName, "probe.qcow2");
             var serial = Path.Combine(directory.FullName, "serial.log");
-            await RunToEndAsync("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", guestImage, overlay], cancellationToken);
+            await HostCommand.RunCheckedAsync("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", guestImage, overlay], "qemu-utils", cancellationToken);
             var info = new ProcessStartInfo(emulator) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
             foreach (var arg in new[]
             {
@@ -100,23 +100,6 @@ public static class KvmProbe
         finally
         {
             directory.Delete(recursive: true);
-        }
-    }
-
-    private static async Task RunToEndAsync(string program, string[] args, CancellationToken cancellationToken)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var error = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        if (process.ExitCode != 0)
-        {
-            throw new VirtException(VirtErrorCode.OperationFailed, $"operation failed: {program}: {(await error).Trim()}");
         }
     }
 }

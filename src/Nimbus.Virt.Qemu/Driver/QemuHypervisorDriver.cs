@@ -56,28 +56,8 @@ public sealed partial class QemuHypervisorDriver : IHypervisorDriver
             1));
     }
 
-    public Task<string> GetCapabilitiesAsync(CancellationToken cancellationToken)
-    {
-        var kvm = _options.Kvm.Usable ? "\n      <domain type='kvm'/>" : string.Empty;
-        return Task.FromResult($"""
-            <capabilities>
-              <host>
-                <cpu>
-                  <arch>x86_64</arch>
-                </cpu>
-              </host>
-              <guest>
-                <os_type>hvm</os_type>
-                <arch name='x86_64'>
-                  <wordsize>64</wordsize>
-                  <emulator>{_options.Emulator}</emulator>
-                  <domain type='qemu'/>{kvm}
-                </arch>
-              </guest>
-            </capabilities>
-
-            """);
-    }
+    public Task<string> GetCapabilitiesAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(CapabilitiesXml.Format(_options.Emulator, _options.Kvm.Usable ? [DomainType.Qemu, DomainType.Kvm] : [DomainType.Qemu]));
 
     public Task<IReadOnlyList<DomainSummary>> ListDomainsAsync(ListFilter filter, CancellationToken cancellationToken) =>
         Task.FromResult(_domains.List(filter));

@@ -11,43 +11,11 @@ internal static class QemuProcess
     /// <summary>Runs QEMU with -daemonize: the command returns once the guest is set up, the guest outlives us.</summary>
     public static async Task LaunchAsync(IReadOnlyList<string> argv, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo(argv[0]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in argv.Skip(1))
+        var result = await HostCommand.RunAsync(argv[0], argv.Skip(1), "qemu-system-x86", cancellationToken, timeout);
+        if (result.ExitCode != 0)
         {
-            info.ArgumentList.Add(arg);
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(info)!;
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new VirtException(VirtErrorCode.OperationFailed, $"operation failed: cannot run {argv[0]} ({ex.Message}); install qemu-system-x86", ex);
-        }
-
-        using (process)
-        {
-            var error = process.StandardError.ReadToEndAsync(cancellationToken);
-            _ = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            limit.CancelAfter(timeout);
-            try
-            {
-                await process.WaitForExitAsync(limit.Token);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new VirtException(VirtErrorCode.OperationTimeout, $"operation timed out: QEMU did not finish setting the guest up within {timeout.TotalSeconds:0} s");
-            }
-
-            if (process.ExitCode != 0)
-            {
-                var message = (await error).Trim();
-                throw new VirtException(VirtErrorCode.OperationFailed, $"operation failed: QEMU refused to start the guest: {(message.Length == 0 ? $"exit code {process.ExitCode}" : message)}");
-            }
+            var message = result.Error.Trim();
+            throw new VirtException(VirtErrorCode.OperationFailed, $"operation failed: QEMU refused to start the guest: {(message.Length == 0 ? $"exit code {result.ExitCode}" : message)}");
         }
     }
 

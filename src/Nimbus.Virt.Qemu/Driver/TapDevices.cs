@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Nimbus.Virt.Definitions;
 
@@ -88,18 +87,13 @@ internal static class TapDevices
 
     private static async Task IpAsync(string[] args, bool ignoreFailure, CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo("ip") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in args)
+        if (ignoreFailure)
         {
-            info.ArgumentList.Add(arg);
+            await HostCommand.RunAsync("ip", args, "iproute2", cancellationToken);
         }
-
-        using var process = Process.Start(info)!;
-        var error = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        if (process.ExitCode != 0 && !ignoreFailure)
+        else
         {
-            throw new VirtException(VirtErrorCode.OperationFailed, $"operation failed: ip {string.Join(' ', args)}: {(await error).Trim()}");
+            await HostCommand.RunCheckedAsync("ip", args, "iproute2", cancellationToken);
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Nimbus.Shared;
 using Nimbus.Virt.Definitions;
@@ -41,15 +40,7 @@ internal sealed class DirPoolBackend : IPoolBackend
     /// <summary>From statvfs, through stat -f with a fixed machine-readable format.</summary>
     public async Task<(ulong Capacity, ulong Allocation, ulong Available)> CapacityAsync(PoolDefinition pool, CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo("stat") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "-f", "-c", "%S %b %f %a", pool.TargetPath })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = await process.StandardOutput.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
+        var output = await HostCommand.RunCheckedAsync("stat", ["-f", "-c", "%S %b %f %a", pool.TargetPath], "coreutils", cancellationToken);
         var fields = output.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(f => ulong.Parse(f, CultureInfo.InvariantCulture)).ToArray();
         var (blockSize, blocks, free, available) = (fields[0], fields[1], fields[2], fields[3]);
         return (blocks * blockSize, (blocks - free) * blockSize, available * blockSize);

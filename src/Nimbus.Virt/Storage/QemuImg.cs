@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Nimbus.Virt.Definitions;
@@ -74,35 +73,6 @@ internal static class QemuImg
         _ => null,
     };
 
-    private static async Task<string> RunAsync(List<string> args, CancellationToken cancellationToken)
-    {
-        var info = new ProcessStartInfo(Program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(info)!;
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new VirtException(VirtErrorCode.OperationFailed, $"operation failed: cannot run qemu-img ({ex.Message}); install qemu-utils", ex);
-        }
-
-        using (process)
-        {
-            var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            var error = process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken);
-            if (process.ExitCode != 0)
-            {
-                throw new VirtException(VirtErrorCode.OperationFailed, $"operation failed: qemu-img {args[0]}: {(await error).Trim()}");
-            }
-
-            return await output;
-        }
-    }
+    private static Task<string> RunAsync(List<string> args, CancellationToken cancellationToken) =>
+        HostCommand.RunCheckedAsync(Program, args, "qemu-utils", cancellationToken);
 }

@@ -46,25 +46,8 @@ public sealed class TestHypervisorDriver : IHypervisorDriver
     public Task<NodeInfo> GetNodeInfoAsync(CancellationToken cancellationToken) =>
         Task.FromResult(new NodeInfo("i686", 3 * 1024 * 1024, 16, 1400, 2, 2, 2, 2));
 
-    public Task<string> GetCapabilitiesAsync(CancellationToken cancellationToken) => Task.FromResult("""
-        <capabilities>
-          <host>
-            <cpu>
-              <arch>x86_64</arch>
-            </cpu>
-          </host>
-          <guest>
-            <os_type>hvm</os_type>
-            <arch name='x86_64'>
-              <wordsize>64</wordsize>
-              <emulator>/usr/bin/test-hv</emulator>
-              <domain type='qemu'/>
-              <domain type='kvm'/>
-            </arch>
-          </guest>
-        </capabilities>
-
-        """);
+    public Task<string> GetCapabilitiesAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(CapabilitiesXml.Format("/usr/bin/test-hv", [DomainType.Qemu, DomainType.Kvm]));
 
     public Task<IReadOnlyList<DomainSummary>> ListDomainsAsync(ListFilter filter, CancellationToken cancellationToken) =>
         Task.FromResult(_domains.List(filter));

@@ -1,3 +1,4 @@
+using Nimbus.TestSupport;
 using Nimbus.Virt.Drivers;
 using Nimbus.Virt.Qemu.Driver;
 using Nimbus.Virt.Tests;
@@ -25,24 +26,7 @@ public sealed class QemuDriverConformanceTests(GuestImage image) : HypervisorDri
 
 internal static class QemuGuests
 {
-    public static string Xml(string name, string disk) => $"""
-        <domain type='qemu'>
-          <name>{name}</name>
-          <memory unit='MiB'>128</memory>
-          <vcpu>1</vcpu>
-          <os><type>hvm</type><boot dev='hd'/></os>
-          <features><acpi/></features>
-          <devices>
-            <disk type='file' device='disk'>
-              <driver name='qemu' type='qcow2'/>
-              <source file='{disk}'/>
-              <target dev='vda' bus='virtio'/>
-            </disk>
-            <interface type='user'><model type='virtio'/></interface>
-            <serial type='pty'><target port='0'/></serial>
-          </devices>
-        </domain>
-        """;
+    public static string Xml(string name, string disk) => TinyGuest.DomainXml(name, disk);
 
     /// <summary>Waits until the console log has a line starting with <paramref name="marker"/>.</summary>
     public static async Task WaitForConsoleAsync(string log, string marker, TimeSpan limit)

@@ -35,6 +35,25 @@ internal static partial class AtomicFile
         }
     }
 
+    /// <summary>
+    /// Makes an empty marker file exist or not (an autostart flag, an active pool), durably either
+    /// way: a crash never brings back a flag that was cleared.
+    /// </summary>
+    public static async Task SetMarkerAsync(string path, bool present, CancellationToken cancellationToken)
+    {
+        if (present)
+        {
+            await WriteAllTextAsync(path, string.Empty, cancellationToken);
+            return;
+        }
+
+        if (File.Exists(path))
+        {
+            File.Delete(path);
+            SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        }
+    }
+
     /// <summary>Makes a rename or delete inside <paramref name="directory"/> durable.</summary>
     public static void SyncDirectory(string directory)
     {

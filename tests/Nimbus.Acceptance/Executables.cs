@@ -12,19 +12,19 @@ internal static partial class Executables
 
     public static string Cli => Existing(Path.Combine(LocalMachine.RepositoryRoot, "bin", "nimbus"));
 
-    public static Process Start(string path, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    public static Process Start(string path, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null) =>
+        HostProcess.Start(Info(path, args, environment));
+
+    /// <summary>Runs a program to completion and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string path, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var info = new ProcessStartInfo(path)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
+        var result = await HostProcess.RunAsync(Info(path, args, environment), TimeSpan.FromMinutes(2));
+        return (result.ExitCode, result.Output, result.Error);
+    }
+
+    private static ProcessStartInfo Info(string path, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment)
+    {
+        var info = HostProcess.Info(path, args);
 
         // The test's own settings must not leak into the programs under test.
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("NIMBUS", StringComparison.Ordinal)).ToList())
@@ -37,18 +37,7 @@ internal static partial class Executables
             info.Environment[key] = value;
         }
 
-        return Process.Start(info)!;
-    }
-
-    /// <summary>Runs a program to completion and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string path, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
-    {
-        using var process = Start(path, args, environment);
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(limit.Token);
-        return (process.ExitCode, await output, await error);
+        return info;
     }
 
     public static void Signal(Process process, int signal)

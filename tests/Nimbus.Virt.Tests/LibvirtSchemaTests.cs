@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Nimbus.TestSupport;
 using Nimbus.Virt.Definitions;
 
@@ -35,29 +34,7 @@ public sealed class LibvirtSchemaTests
 
     private static async Task<(int ExitCode, string Output)> RunAsync(string program, params string[] args)
     {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(info)!;
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new InvalidOperationException($"{program} is not installed: install libvirt-clients and libxml2-utils (./test.sh does)", ex);
-        }
-
-        using (process)
-        {
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-            await process.WaitForExitAsync(limit.Token);
-            return (process.ExitCode, await output + await error);
-        }
+        var result = await HostProcess.RunAsync(program, args);
+        return (result.ExitCode, result.Output + result.Error);
     }
 }

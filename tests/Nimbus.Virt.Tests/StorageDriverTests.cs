@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Nimbus.TestSupport;
 using Nimbus.Virt.Definitions;
 using Nimbus.Virt.Storage;
@@ -196,14 +195,7 @@ public sealed class StorageDriverTests : IAsyncLifetime
 
     private static async Task QemuImgAsync(params string[] args)
     {
-        var info = new ProcessStartInfo("qemu-img") { RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        await process.WaitForExitAsync();
-        Assert.Equal(0, process.ExitCode);
+        var result = await HostProcess.RunAsync("qemu-img", args);
+        Assert.Equal(0, result.ExitCode);
     }
 }

@@ -261,18 +261,6 @@ internal static class VirtEndpoints
 
     private static string StorageFormatName(VolumeFormat format) => format.ToString().ToLowerInvariant();
 
-    private static async Task<VolumeRequest> ReadVolumeRequestAsync(HttpContext http, CancellationToken ct)
-    {
-        try
-        {
-            return await http.Request.ReadFromJsonAsync(VirtJson.Default.VolumeRequest, ct) ?? new VolumeRequest();
-        }
-        catch (System.Text.Json.JsonException ex)
-        {
-            throw new InvalidInputException("virt.bad_request", $"the request body is not valid JSON: {ex.Message}", ex);
-        }
-    }
-
     private static async Task<IResult> StorageAsync(HttpContext http, VirtConnections connections, Func<IStorageDriver, Task<IResult>> call)
     {
         try
@@ -324,11 +312,19 @@ internal static class VirtEndpoints
         }
     }
 
-    private static async Task<VirtRequest> ReadRequestAsync(HttpContext http, CancellationToken ct)
+    private static Task<VirtRequest> ReadRequestAsync(HttpContext http, CancellationToken ct) =>
+        ReadBodyAsync(http, VirtJson.Default.VirtRequest, ct);
+
+    private static Task<VolumeRequest> ReadVolumeRequestAsync(HttpContext http, CancellationToken ct) =>
+        ReadBodyAsync(http, VirtJson.Default.VolumeRequest, ct);
+
+    /// <summary>An optional JSON body: none means all defaults, malformed JSON is refused.</summary>
+    private static async Task<T> ReadBodyAsync<T>(HttpContext http, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken ct)
+        where T : new()
     {
         try
         {
-            return await http.Request.ReadFromJsonAsync(VirtJson.Default.VirtRequest, ct) ?? new VirtRequest();
+            return await http.Request.ReadFromJsonAsync(type, ct) ?? new T();
         }
         catch (System.Text.Json.JsonException ex)
         {

@@ -16,7 +16,7 @@ public sealed partial class QemuHypervisorDriver : IHypervisorDriver
     private readonly QemuDriverOptions _options;
     private readonly QemuPaths _paths;
     private readonly DomainList<QemuRuntime> _domains = new();
-    private readonly DomainJobs _jobs = new();
+    private readonly KeyedJobs _jobs = new();
     private readonly CancellationTokenSource _closing = new();
 
     private QemuHypervisorDriver(QemuDriverOptions options)
@@ -234,15 +234,7 @@ public sealed partial class QemuHypervisorDriver : IHypervisorDriver
                 throw new VirtException(VirtErrorCode.OperationInvalid, $"Requested operation is not valid: cannot set autostart for transient domain '{d.Name}'");
             }
 
-            if (autostart)
-            {
-                await AtomicFile.WriteAllTextAsync(_paths.AutostartMarker(d.Name), string.Empty, cancellationToken);
-            }
-            else
-            {
-                File.Delete(_paths.AutostartMarker(d.Name));
-            }
-
+            await AtomicFile.SetMarkerAsync(_paths.AutostartMarker(d.Name), autostart, cancellationToken);
             d.Autostart = autostart;
         }, cancellationToken);
 

@@ -4,7 +4,7 @@ namespace Nimbus.Virt.Drivers;
 
 /// <summary>
 /// One domain a driver knows: its configuration, its state, and the driver's own runtime data.
-/// Mutated only inside the domain's job (<see cref="DomainJobs"/>).
+/// Mutated only inside the domain's job (<see cref="KeyedJobs"/>).
 /// </summary>
 public sealed class DomainObject<TRuntime>
     where TRuntime : class

@@ -15,7 +15,7 @@ public sealed class StorageDriver : IStorageDriver
     private readonly string _run;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Pool> _pools = new(StringComparer.Ordinal);
-    private readonly DomainJobs _jobs = new();
+    private readonly KeyedJobs _jobs = new();
     private readonly Dictionary<PoolType, IPoolBackend> _backends = new Dictionary<PoolType, IPoolBackend> { [PoolType.Dir] = new DirPoolBackend() };
 
     private StorageDriver(string stateDirectory)
@@ -126,17 +126,16 @@ public sealed class StorageDriver : IStorageDriver
             }
 
             await Backend(p.Definition).CheckAsync(p.Definition, cancellationToken);
-            await AtomicFile.WriteAllTextAsync(ActiveMarker(p.Definition.Name), string.Empty, cancellationToken);
+            await AtomicFile.SetMarkerAsync(ActiveMarker(p.Definition.Name), present: true, cancellationToken);
             p.Active = true;
         }, cancellationToken);
 
     public Task StopPoolAsync(string pool, CancellationToken cancellationToken) =>
-        WithPoolAsync(pool, p =>
+        WithPoolAsync(pool, async p =>
         {
             p.EnsureActive();
-            File.Delete(ActiveMarker(p.Definition.Name));
+            await AtomicFile.SetMarkerAsync(ActiveMarker(p.Definition.Name), present: false, cancellationToken);
             p.Active = false;
-            return Task.CompletedTask;
         }, cancellationToken);
 
     public Task DeletePoolAsync(string pool, CancellationToken cancellationToken) =>
@@ -170,15 +169,7 @@ public sealed class StorageDriver : IStorageDriver
     public Task SetPoolAutostartAsync(string pool, bool autostart, CancellationToken cancellationToken) =>
         WithPoolAsync(pool, async p =>
         {
-            if (autostart)
-            {
-                await AtomicFile.WriteAllTextAsync(AutostartMarker(p.Definition.Name), string.Empty, cancellationToken);
-            }
-            else
-            {
-                File.Delete(AutostartMarker(p.Definition.Name));
-            }
-
+            await AtomicFile.SetMarkerAsync(AutostartMarker(p.Definition.Name), autostart, cancellationToken);
             p.Autostart = autostart;
         }, cancellationToken);
 

@@ -16,7 +16,7 @@ public sealed class TestHypervisorDriver : IHypervisorDriver
     internal const string SaveImageMagic = "NimbusTestSave\n";
 
     private readonly DomainList<TestRuntime> _domains = new();
-    private readonly DomainJobs _jobs = new();
+    private readonly KeyedJobs _jobs = new();
     private readonly TimeProvider _clock;
 
     public TestHypervisorDriver(TimeProvider? clock = null, bool withDefaultDomain = false)

@@ -160,15 +160,8 @@ public sealed class QemuDriverTests(GuestImage image) : IClassFixture<GuestImage
 
     private static async Task IpAsync(params string[] args)
     {
-        var info = new System.Diagnostics.ProcessStartInfo("ip") { RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = System.Diagnostics.Process.Start(info)!;
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, await process.StandardError.ReadToEndAsync());
+        var result = await HostProcess.RunAsync("ip", args);
+        Assert.True(result.ExitCode == 0, result.Error);
     }
 
     private static Task<QemuHypervisorDriver> OpenAsync(TempDirectory directory) =>

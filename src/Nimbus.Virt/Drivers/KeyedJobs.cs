@@ -3,10 +3,11 @@ using System.Collections.Concurrent;
 namespace Nimbus.Virt.Drivers;
 
 /// <summary>
-/// Serializes changes to one domain (libvirt's per-domain job) while different domains proceed in
-/// parallel. A job holds only its domain's gate; no global lock is held while it awaits the hypervisor.
+/// Serializes changes to one object — a domain (libvirt's per-domain job), a pool — while different
+/// objects proceed in parallel. A job holds only its object's gate; no global lock is held while it
+/// awaits the hypervisor.
 /// </summary>
-public sealed class DomainJobs
+public sealed class KeyedJobs
 {
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _gates = new();
 

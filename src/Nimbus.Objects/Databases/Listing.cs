@@ -89,6 +89,12 @@ public sealed record ContainerInfo(
     public bool NeedsReport =>
         ReportedPutTimestamp != PutTimestamp || ReportedDeleteTimestamp != DeleteTimestamp
         || ReportedObjectCount != ObjectCount || ReportedBytesUsed != BytesUsed;
+
+    /// <summary>The database's identity, for replication sync points (Swift's <c>id</c>).</summary>
+    public string DatabaseId { get; init; } = string.Empty;
+
+    /// <summary>The highest row id ever stored: the replicator's "rows since" position.</summary>
+    public long MaxRowId { get; init; }
 }
 
 public sealed record AccountInfo(
@@ -102,4 +108,10 @@ public sealed record AccountInfo(
     IReadOnlyDictionary<string, MetadataValue> Metadata)
 {
     public bool IsDeleted => DeleteTimestamp > PutTimestamp;
+
+    /// <summary>The database's identity, for replication sync points (Swift's <c>id</c>).</summary>
+    public string DatabaseId { get; init; } = string.Empty;
+
+    /// <summary>The highest row id ever stored: the replicator's "rows since" position.</summary>
+    public long MaxRowId { get; init; }
 }

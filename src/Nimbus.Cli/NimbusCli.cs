@@ -19,8 +19,10 @@ internal static class NimbusCli
         var status = StatusCommand.Create(global, context);
         var version = VersionCommand.Create(global, context);
         var virt = VirtCommand.Create(global, context);
+        var ring = RingCommand.Create(global, context);
         root.Subcommands.Add(status);
         root.Subcommands.Add(virt);
+        root.Subcommands.Add(ring);
         root.Subcommands.Add(version);
         HelpWithExamples.Install(root, new Dictionary<Command, string[]>
         {
@@ -29,11 +31,13 @@ internal static class NimbusCli
                 "nimbus status                 is nimbusd running, and are its services up",
                 "nimbus status --json          the same, for scripts",
                 "nimbus virt list --all        the domains (virtual machines) of this node",
+                "nimbus ring show object.ring  an object ring's devices and balance",
                 "nimbus version",
                 "nimbus <command> --help       details and examples for one command",
             ],
             [status] = StatusCommand.Examples,
             [virt] = VirtCommand.Examples,
+            [ring] = RingCommand.Examples,
             [version] = VersionCommand.Examples,
         });
         root.SetAction(parse =>

@@ -10,7 +10,10 @@ namespace Nimbus.Shared;
 /// </summary>
 internal static partial class AtomicFile
 {
-    public static async Task WriteAllTextAsync(string path, string content, CancellationToken cancellationToken)
+    public static Task WriteAllTextAsync(string path, string content, CancellationToken cancellationToken) =>
+        WriteAllBytesAsync(path, Encoding.UTF8.GetBytes(content), cancellationToken);
+
+    public static async Task WriteAllBytesAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var fullPath = Path.GetFullPath(path);
@@ -21,7 +24,7 @@ internal static partial class AtomicFile
             var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.Asynchronous };
             await using (var stream = new FileStream(temp, options))
             {
-                await stream.WriteAsync(Encoding.UTF8.GetBytes(content), cancellationToken);
+                await stream.WriteAsync(content, cancellationToken);
                 stream.Flush(flushToDisk: true);
             }
 

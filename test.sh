@@ -7,8 +7,9 @@ cd "$(dirname "$0")"
 . scripts/common.sh
 
 require_dotnet
-# virt-xml-validate (libvirt's own schemas) judges the XML Nimbus writes; QEMU runs the QMP and guest tests.
-ensure_packages libvirt-clients libxml2-utils qemu-system-x86 qemu-utils
+# virt-xml-validate (libvirt's own schemas) judges the XML Nimbus writes; QEMU runs the QMP and guest tests;
+# the swift client (python3-swiftclient) judges the object storage API.
+ensure_packages libvirt-clients libxml2-utils qemu-system-x86 qemu-utils python3-swiftclient
 
 echo "==> building (warnings are errors)"
 dotnet build Nimbus.slnx -c Debug --nologo -v quiet -warnaserror

@@ -20,8 +20,10 @@ internal static class NimbusCli
         var version = VersionCommand.Create(global, context);
         var virt = VirtCommand.Create(global, context);
         var ring = RingCommand.Create(global, context);
+        var objects = ObjectsCommand.Create(global, context);
         root.Subcommands.Add(status);
         root.Subcommands.Add(virt);
+        root.Subcommands.Add(objects);
         root.Subcommands.Add(ring);
         root.Subcommands.Add(version);
         HelpWithExamples.Install(root, new Dictionary<Command, string[]>
@@ -32,12 +34,14 @@ internal static class NimbusCli
                 "nimbus status --json          the same, for scripts",
                 "nimbus virt list --all        the domains (virtual machines) of this node",
                 "nimbus ring show object.ring  an object ring's devices and balance",
+                "nimbus objects node list      the storage nodes of the object store",
                 "nimbus version",
                 "nimbus <command> --help       details and examples for one command",
             ],
             [status] = StatusCommand.Examples,
             [virt] = VirtCommand.Examples,
             [ring] = RingCommand.Examples,
+            [objects] = ObjectsCommand.Examples,
             [version] = VersionCommand.Examples,
         });
         root.SetAction(parse =>

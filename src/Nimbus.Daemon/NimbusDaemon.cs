@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging.Console;
+using Nimbus.Daemon.Objects;
 using Nimbus.Daemon.Virt;
 using Nimbus.Platform.Configuration;
 using Nimbus.Platform.Errors;
@@ -22,7 +24,7 @@ namespace Nimbus.Daemon;
 public static class NimbusDaemon
 {
     /// <summary>The options classes whose keys nimbusd accepts; each service adds its own here.</summary>
-    internal static readonly Type[] OptionsTypes = [typeof(DaemonOptions), typeof(VirtOptions)];
+    internal static readonly Type[] OptionsTypes = [typeof(DaemonOptions), typeof(VirtOptions), typeof(ObjectsOptions)];
 
     private const string ApiService = "api";
 
@@ -67,6 +69,7 @@ public static class NimbusDaemon
         StrictOptionsBinder.RejectUnknownKeys(configuration, OptionsTypes);
         var options = StrictOptionsBinder.Bind<DaemonOptions>(configuration);
         var virtOptions = StrictOptionsBinder.Bind<VirtOptions>(configuration);
+        var objectsOptions = StrictOptionsBinder.Bind<ObjectsOptions>(configuration);
         StateDirectory.EnsureWritable(home);
         var address = IPAddress.Parse(options.Listen);
         EnsurePortFree(address, options.Port);
@@ -75,7 +78,7 @@ public static class NimbusDaemon
         WebApplication? app = null;
         try
         {
-            app = Build(configuration, options, virtOptions, home, configureServices);
+            app = Build(configuration, options, virtOptions, objectsOptions, home, configureServices);
             try
             {
                 await app.StartAsync(cancellationToken);
@@ -89,6 +92,11 @@ public static class NimbusDaemon
             File.SetUnixFileMode(LocalApiSocket.PathIn(home), UnixFileMode.UserRead | UnixFileMode.UserWrite);
             app.Services.GetRequiredService<ServiceHealthRegistry>().Set(ApiService, ServiceState.Running);
             await RuntimeEnvFile.WriteAsync(home, url, cancellationToken);
+            if (app.Services.GetService<ObjectStorage>() is { } objects)
+            {
+                await objects.WriteSwiftRcAsync(home, url, cancellationToken);
+            }
+
             var info = app.Services.GetRequiredService<DaemonInfo>();
             var urlText = url.ToString();
             DaemonLog.Ready(app.Logger, info.Version, urlText, info.RoleName, home);
@@ -106,7 +114,7 @@ public static class NimbusDaemon
         }
     }
 
-    private static WebApplication Build(IConfigurationRoot configuration, DaemonOptions options, VirtOptions virtOptions, string home, Action<IServiceCollection>? configureServices)
+    private static WebApplication Build(IConfigurationRoot configuration, DaemonOptions options, VirtOptions virtOptions, ObjectsOptions objectsOptions, string home, Action<IServiceCollection>? configureServices)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = home });
         builder.Configuration.Sources.Clear();
@@ -136,6 +144,9 @@ public static class NimbusDaemon
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // Swift's metadata headers carry UTF-8 bytes; Latin-1 keeps each byte as one char both ways.
+            kestrel.RequestHeaderEncodingSelector = _ => Encoding.Latin1;
+            kestrel.ResponseHeaderEncodingSelector = _ => Encoding.Latin1;
             kestrel.Listen(IPAddress.Parse(options.Listen), options.Port);
             kestrel.ListenUnixSocket(LocalApiSocket.Prepare(home));
         });
@@ -164,6 +175,13 @@ public static class NimbusDaemon
             return registry;
         });
         builder.Services.AddHostedService<VirtAutostart>();
+        builder.Services.AddSingleton(objectsOptions);
+        if (objectsOptions.Enabled)
+        {
+            builder.Services.AddSingleton<ObjectStorage>();
+            builder.Services.AddHostedService(services => services.GetRequiredService<ObjectStorage>());
+        }
+
         builder.Services.AddSingleton<VirtConnections>();
         builder.Services.AddSingleton(services => new DaemonInfo(
             DaemonInfo.ProductVersion(),
@@ -173,10 +191,20 @@ public static class NimbusDaemon
 
         var app = builder.Build();
         app.Services.GetRequiredService<ServiceHealthRegistry>().Set(ApiService, ServiceState.Starting);
+        if (app.Services.GetService<ObjectStorage>() is { } objectStorage)
+        {
+            app.UseSwiftProxy(objectStorage);
+        }
+
         app.UseNimbusPlatform();
         app.UseWebSockets();
         app.MapHealth();
         app.MapVirt();
+        if (app.Services.GetService<ObjectStorage>() is not null)
+        {
+            app.MapObjectsAdmin();
+        }
+
         app.MapNimbusMetrics();
         app.Lifetime.ApplicationStopping.Register(() =>
         {
@@ -236,6 +264,7 @@ public static class NimbusDaemon
               API       {url}
               health    {url}/healthz
               metrics   {url}/metrics
+              objects   {url}/v1  (swift client: source {ObjectStorage.SwiftRcPath(daemon.Info.Home)})
               env file  {RuntimeEnvFile.PathIn(daemon.Info.Home)}  (source it for NIMBUS_URL)
             Check it with:  ./bin/nimbus status     or   curl -s {url}/healthz
             Stop it with Ctrl-C.

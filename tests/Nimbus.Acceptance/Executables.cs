@@ -107,8 +107,13 @@ internal sealed class DaemonProcess : IDisposable
         }
     }
 
-    public static DaemonProcess Start(string home, int port, IReadOnlyDictionary<string, string>? environment = null) =>
-        new(Executables.Start(Executables.Daemon, ["--home", home, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], environment), home, port);
+    /// <summary>Starts bin/nimbusd; its storage nodes get free ports of their own unless the environment names them.</summary>
+    public static DaemonProcess Start(string home, int port, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var withPorts = new Dictionary<string, string>(environment ?? new Dictionary<string, string>());
+        withPorts.TryAdd("NIMBUS__Objects__BasePort", LocalMachine.FreePortRange(4).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return new(Executables.Start(Executables.Daemon, ["--home", home, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], withPorts), home, port);
+    }
 
     /// <summary>Waits until nimbus.env names this daemon's URL — nimbusd writes it once it serves.</summary>
     public async Task WaitUntilReadyAsync()

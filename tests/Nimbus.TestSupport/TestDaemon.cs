@@ -38,8 +38,9 @@ public sealed class TestDaemon : IAsyncDisposable
     {
         var ownedHome = home is null ? new TempDirectory() : null;
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        // No KVM probe boots in component tests: they would cost a guest boot per daemon.
-        var allSettings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase) { ["Daemon:Port"] = "0", ["Virt:Kvm"] = "off" };
+        // No KVM probe boots in component tests: they would cost a guest boot per daemon. Object
+        // storage runs only where a test asks for it (WithObjects), on ports of its own.
+        var allSettings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase) { ["Daemon:Port"] = "0", ["Virt:Kvm"] = "off", ["Objects:Enabled"] = "false" };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             allSettings[key] = value;
@@ -57,6 +58,13 @@ public sealed class TestDaemon : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>Settings that turn object storage on, its four storage nodes on free loopback ports.</summary>
+    public static Dictionary<string, string?> WithObjects() => new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Objects:Enabled"] = "true",
+        ["Objects:BasePort"] = LocalMachine.FreePortRange(4).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     public async ValueTask DisposeAsync()
     {

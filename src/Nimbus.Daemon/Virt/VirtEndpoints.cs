@@ -15,7 +15,7 @@ internal static class VirtEndpoints
 {
     public static IEndpointRouteBuilder MapVirt(this IEndpointRouteBuilder endpoints)
     {
-        var virt = endpoints.MapGroup("/virt/v1").AddEndpointFilter(LocalOnlyAsync);
+        var virt = endpoints.MapGroup("/virt/v1").AddEndpointFilter(LocalOnly.FilterAsync);
 
         virt.MapGet("/node", (HttpContext http, VirtConnections connections, CancellationToken ct) =>
             CallAsync(http, connections, async h => Results.Json(await h.GetNodeInfoAsync(ct), VirtJson.Default.NodeInfo)));
@@ -339,15 +339,4 @@ internal static class VirtEndpoints
         "all" => ListFilter.All,
         _ => throw new InvalidInputException("virt.bad_filter", $"state '{state}' is not one of active, inactive, all"),
     };
-
-    /// <summary>Kestrel gives every TCP connection a local IP address and unix-socket connections none.</summary>
-    private static async ValueTask<object?> LocalOnlyAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        if (context.HttpContext.Connection.LocalIpAddress is not null)
-        {
-            return Results.NotFound();
-        }
-
-        return await next(context);
-    }
 }

@@ -1,0 +1,68 @@
+using Nimbus.Objects.Cluster;
+using Nimbus.Objects.Http;
+using Nimbus.Objects.Servers;
+using Nimbus.Platform.Health;
+
+namespace Nimbus.Daemon.Objects;
+
+/// <summary>
+/// Object storage in the all-in-one: runs the local cluster (rings, storage nodes, proxy) under
+/// <c>$NIMBUS_HOME/objects</c>; the API host serves its pipeline at /v1, /auth, /info and /healthcheck.
+/// </summary>
+internal sealed class ObjectStorage(ObjectsOptions options, DaemonOptions daemon, DaemonInfo info, TimeProvider time, ILoggerFactory loggerFactory, ServiceHealthRegistry health)
+    : IHostedService, IAsyncDisposable
+{
+    public const string ServiceName = "objects";
+
+    private LocalCluster? _cluster;
+
+    public static string SwiftRcPath(string home) => Path.Combine(home, "swiftrc");
+
+    public IReadOnlyList<StorageNodeHost> Nodes => _cluster?.Nodes ?? [];
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        health.Set(ServiceName, ServiceState.Starting);
+        var settings = new LocalClusterSettings(Path.Combine(info.Home, "objects"), NodeAddress())
+        {
+            Nodes = options.Nodes,
+            Replicas = options.Replicas,
+            PartPower = options.PartPower,
+            BasePort = options.BasePort,
+            Pipeline = options.Pipeline,
+            NodeTimeout = TimeSpan.FromSeconds(options.NodeTimeoutSeconds),
+        };
+        _cluster = await LocalCluster.StartAsync(settings, time, loggerFactory, cancellationToken);
+        health.Set(ServiceName, ServiceState.Running);
+    }
+
+    /// <summary>Serves a request of the Swift API; 503 until the cluster has started.</summary>
+    public Task HandleAsync(HttpContext context) =>
+        _cluster is { } cluster ? cluster.HandleAsync(context) : SwiftResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable);
+
+    public StorageNodeHost Node(int node) =>
+        (_cluster ?? throw new Platform.Errors.ServiceUnavailableException("objects.starting", "object storage is still starting; try again in a moment.")).Node(node);
+
+    public Task WriteSwiftRcAsync(string home, Uri apiUrl, CancellationToken cancellationToken) =>
+        _cluster is { } cluster ? cluster.WriteSwiftRcAsync(SwiftRcPath(home), apiUrl, cancellationToken) : Task.CompletedTask;
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        health.Set(ServiceName, ServiceState.Stopping);
+        foreach (var node in Nodes)
+        {
+            await node.StopAsync(cancellationToken);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+    }
+
+    /// <summary>Nodes listen where the API host does; a wildcard API address still gives nodes loopback.</summary>
+    private string NodeAddress() => daemon.Listen is "0.0.0.0" or "::" ? "127.0.0.1" : daemon.Listen;
+}

@@ -1,0 +1,178 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Nimbus.Objects.Http;
+using Nimbus.Objects.Middleware;
+using Nimbus.Objects.Proxy;
+using Nimbus.Objects.Ring;
+using Nimbus.Objects.Servers;
+using Nimbus.Shared;
+
+namespace Nimbus.Objects.Cluster;
+
+/// <summary>The shape of a cluster on one machine; the ring settings apply when the rings are first built.</summary>
+public sealed record LocalClusterSettings(string Root, string Ip)
+{
+    public int Nodes { get; init; } = 4;
+
+    public int Replicas { get; init; } = 3;
+
+    public int PartPower { get; init; } = 10;
+
+    /// <summary>Node N listens on BasePort + N when the rings are first built; afterwards the ring says where.</summary>
+    public int BasePort { get; init; } = 6200;
+
+    public string Pipeline { get; init; } = ProxyPipeline.DefaultPipeline;
+
+    public TimeSpan NodeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Whether the nodes' consistency daemons run on their own; tests run their passes by hand.</summary>
+    public bool RunDaemons { get; init; } = true;
+}
+
+/// <summary>
+/// A whole Swift-style cluster on one machine, as the all-in-one runs it: the rings (built on first
+/// start, one device per node, each node its own zone so replicas land on different nodes), the
+/// storage nodes (each its own listener and devices under <c>Root/nodes/N</c>), tempauth's users,
+/// and the proxy pipeline in front.
+/// </summary>
+public sealed class LocalCluster : IAsyncDisposable
+{
+    public const string DeviceName = "d1";
+
+    private readonly BackendClient _backend;
+    private readonly List<StorageNodeHost> _nodes;
+    private readonly RequestDelegate _pipeline;
+
+    private LocalCluster(BackendClient backend, List<StorageNodeHost> nodes, RequestDelegate pipeline, TempAuthSettings auth, RingSet rings)
+    {
+        _backend = backend;
+        _nodes = nodes;
+        _pipeline = pipeline;
+        Auth = auth;
+        Rings = rings;
+    }
+
+    public static string RingDirectoryIn(string root) => Path.Combine(root, "rings");
+
+    public static string TempAuthPathIn(string root) => Path.Combine(root, "tempauth.json");
+
+    public static string NodeRootIn(string root, int node) => Path.Combine(root, "nodes", node.ToString(CultureInfo.InvariantCulture));
+
+    public IReadOnlyList<StorageNodeHost> Nodes => _nodes;
+
+    public TempAuthSettings Auth { get; }
+
+    public RingSet Rings { get; }
+
+    public static async Task<LocalCluster> StartAsync(LocalClusterSettings settings, TimeProvider time, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        var ringDirectory = RingDirectoryIn(settings.Root);
+        Directory.CreateDirectory(ringDirectory);
+        await EnsureRingsAsync(settings, time, cancellationToken);
+        var auth = await TempAuthStore.LoadOrCreateAsync(TempAuthPathIn(settings.Root), cancellationToken);
+        var rings = new RingSet(ringDirectory, time);
+        var backend = new BackendClient(settings.ConnectTimeout, settings.NodeTimeout);
+        var nodes = new List<StorageNodeHost>();
+        try
+        {
+            foreach (var device in rings.Objects.Devices.OrderBy(d => d.Zone))
+            {
+                var node = device.Zone;
+                Directory.CreateDirectory(Path.Combine(NodeRootIn(settings.Root, node), device.Device));
+                var host = new StorageNodeHost(new StorageNodeSettings(node, device.Ip, device.Port, NodeRootIn(settings.Root, node), ringDirectory) { RunDaemons = settings.RunDaemons }, backend, time, loggerFactory);
+                nodes.Add(host);
+                await host.StartAsync(cancellationToken);
+            }
+
+            var info = new SwiftInfo();
+            var proxy = new ProxyServer(rings, backend, time, new ProxySettings { InfoCacheTime = TimeSpan.FromSeconds(10) });
+            IProxyMiddleware[] middlewares =
+            [
+                new CatchErrors(time, loggerFactory.CreateLogger<CatchErrors>()),
+                new Healthcheck(),
+                new TempAuth(auth, time, info),
+            ];
+            var pipeline = ProxyPipeline.Build(settings.Pipeline, middlewares, proxy, info);
+            return new LocalCluster(backend, nodes, pipeline, auth, rings);
+        }
+        catch
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+
+            backend.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Serves one request of the Swift API (/v1, /auth, /info, /healthcheck) through the pipeline.</summary>
+    public Task HandleAsync(HttpContext context)
+    {
+        // Objects are streamed, and a single PUT may carry up to 5 GiB.
+        var bodySize = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (bodySize is { IsReadOnly: false })
+        {
+            bodySize.MaxRequestBodySize = null;
+        }
+
+        return _pipeline(context);
+    }
+
+    public StorageNodeHost Node(int node) =>
+        _nodes.FirstOrDefault(n => n.Settings.Node == node)
+        ?? throw new Platform.Errors.NotFoundException("objects.no_such_node", $"there is no storage node {node}; the nodes are {string.Join(", ", _nodes.Select(n => n.Settings.Node))}.");
+
+    /// <summary>Writes a swiftrc with the admin user's credentials: <c>source</c> it and <c>swift stat</c> works.</summary>
+    public async Task WriteSwiftRcAsync(string path, Uri apiUrl, CancellationToken cancellationToken)
+    {
+        var admin = Auth.Users.First(u => u.Account == TempAuthStore.AdminAccount && u.User == TempAuthStore.AdminUser);
+        var text = new StringBuilder()
+            .AppendLine("# Object storage credentials of this Nimbus all-in-one, for the swift client: source this file.")
+            .AppendLine(CultureInfo.InvariantCulture, $"export ST_AUTH={apiUrl.GetLeftPart(UriPartial.Authority)}/auth/v1.0")
+            .AppendLine(CultureInfo.InvariantCulture, $"export ST_USER={admin.Account}:{admin.User}")
+            .AppendLine(CultureInfo.InvariantCulture, $"export ST_KEY={admin.Key}")
+            .ToString();
+        await AtomicFile.WriteAllTextAsync(path, text, cancellationToken);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+
+        _backend.Dispose();
+    }
+
+    private static async Task EnsureRingsAsync(LocalClusterSettings settings, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var directory = RingDirectoryIn(settings.Root);
+        foreach (var name in (string[])[RingSet.AccountRing, RingSet.ContainerRing, RingSet.ObjectRing])
+        {
+            var ringPath = RingSet.PathOf(directory, name);
+            if (File.Exists(ringPath))
+            {
+                continue;
+            }
+
+            var builder = RingBuilder.Create(settings.PartPower, settings.Replicas, minPartHours: 1);
+            for (var node = 1; node <= settings.Nodes; node++)
+            {
+                builder.AddDevice(region: 1, zone: node, settings.Ip, settings.BasePort + node, DeviceName, weight: 100);
+            }
+
+            builder.Rebalance(time.GetUtcNow());
+            await builder.SaveAsync(Path.Combine(directory, name + ".builder"), cancellationToken);
+            await builder.WriteRingAsync(ringPath, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using Microsoft.AspNetCore.Http;
+using Nimbus.Objects.Proxy;
+
+namespace Nimbus.Objects.Middleware;
+
+/// <summary>Swift's healthcheck: GET /healthcheck answers "OK" while the proxy runs.</summary>
+public sealed class Healthcheck : IProxyMiddleware
+{
+    private static readonly byte[] OkBody = "OK"u8.ToArray();
+
+    public string Name => "healthcheck";
+
+    public Task InvokeAsync(HttpContext context, RequestDelegate downstream)
+    {
+        if (!context.Request.Path.Equals("/healthcheck", StringComparison.Ordinal))
+        {
+            return downstream(context);
+        }
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "text/plain";
+        context.Response.ContentLength = OkBody.Length;
+        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.Body.WriteAsync(OkBody, context.RequestAborted).AsTask();
+    }
+}

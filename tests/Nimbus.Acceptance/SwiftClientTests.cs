@@ -1,0 +1,96 @@
+using System.Security.Cryptography;
+using Nimbus.TestSupport;
+
+namespace Nimbus.Acceptance;
+
+/// <summary>
+/// The real <c>swift</c> client (python3-swiftclient) against bin/nimbusd's object storage, with
+/// nothing but the swiftrc the all-in-one writes.
+/// </summary>
+public sealed class SwiftClientTests
+{
+    [Fact]
+    public async Task Swift_client_stores_lists_reads_updates_copies_and_deletes_objects()
+    {
+        using var home = new TempDirectory();
+        using var daemon = DaemonProcess.Start(home.Path, LocalMachine.FreePort());
+        await daemon.WaitUntilReadyAsync();
+        var swift = await SwiftCli.FromSwiftRcAsync(Path.Combine(home.Path, "swiftrc"));
+
+        var stat = await swift.RunAsync("stat");
+        Assert.Contains("Account: AUTH_admin", stat, StringComparison.Ordinal);
+
+        var original = Path.Combine(home.Path, "original.bin");
+        await File.WriteAllBytesAsync(original, RandomNumberGenerator.GetBytes(300 * 1024));
+        await swift.RunAsync("upload", "photos", original, "--object-name", "2026/original.bin");
+        await swift.RunAsync("upload", "photos", original, "--object-name", "other.bin");
+
+        var listed = await swift.RunAsync("list", "photos", "--prefix", "2026/");
+        Assert.Equal(["2026/original.bin"], Lines(listed));
+
+        var downloaded = Path.Combine(home.Path, "downloaded.bin");
+        await swift.RunAsync("download", "photos", "2026/original.bin", "-o", downloaded);
+        Assert.Equal(await File.ReadAllBytesAsync(original), await File.ReadAllBytesAsync(downloaded));
+
+        await swift.RunAsync("post", "-m", "color:blue", "photos", "2026/original.bin");
+        var objectStat = await swift.RunAsync("stat", "photos", "2026/original.bin");
+        Assert.Contains("Meta Color: blue", objectStat, StringComparison.Ordinal);
+        Assert.Contains($"ETag: {Convert.ToHexStringLower(MD5.HashData(await File.ReadAllBytesAsync(original)))}", objectStat, StringComparison.Ordinal);
+
+        await swift.RunAsync("post", "backup");
+        await swift.RunAsync("copy", "photos", "2026/original.bin", "--destination", "/backup/copy.bin");
+        var copied = Path.Combine(home.Path, "copied.bin");
+        await swift.RunAsync("download", "backup", "copy.bin", "-o", copied);
+        Assert.Equal(await File.ReadAllBytesAsync(original), await File.ReadAllBytesAsync(copied));
+        Assert.Contains("Meta Color: blue", await swift.RunAsync("stat", "backup", "copy.bin"), StringComparison.Ordinal);
+
+        await swift.RunAsync("delete", "photos", "2026/original.bin");
+        Assert.Equal(["other.bin"], Lines(await swift.RunAsync("list", "photos")));
+        Assert.Equal(["backup", "photos"], Lines(await swift.RunAsync("list")));
+    }
+
+    [Fact]
+    public async Task Swift_client_with_a_wrong_key_is_refused()
+    {
+        using var home = new TempDirectory();
+        using var daemon = DaemonProcess.Start(home.Path, LocalMachine.FreePort());
+        await daemon.WaitUntilReadyAsync();
+        var swift = await SwiftCli.FromSwiftRcAsync(Path.Combine(home.Path, "swiftrc"));
+
+        var (exitCode, _, error) = await swift.TryRunAsync(["-K", "not-the-key", "stat"]);
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("401", error, StringComparison.Ordinal);
+    }
+
+    private static string[] Lines(string output) => output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+/// <summary>Runs the swift client with the credentials of a swiftrc file.</summary>
+internal sealed class SwiftCli(IReadOnlyDictionary<string, string> environment)
+{
+    public static async Task<SwiftCli> FromSwiftRcAsync(string swiftRc)
+    {
+        var environment = new Dictionary<string, string>();
+        foreach (var line in await File.ReadAllLinesAsync(swiftRc))
+        {
+            if (line.StartsWith("export ", StringComparison.Ordinal) && line.IndexOf('=', StringComparison.Ordinal) is var equals and > 0)
+            {
+                environment[line[7..equals]] = line[(equals + 1)..];
+            }
+        }
+
+        Assert.True(environment.ContainsKey("ST_AUTH") && environment.ContainsKey("ST_USER") && environment.ContainsKey("ST_KEY"), $"{swiftRc} lacks ST_AUTH, ST_USER or ST_KEY");
+        return new SwiftCli(environment);
+    }
+
+    public async Task<string> RunAsync(params string[] args)
+    {
+        var (exitCode, output, error) = await TryRunAsync(args);
+        Assert.True(exitCode == 0, $"swift {string.Join(' ', args)} exited {exitCode}: {error}{output}");
+        return output;
+    }
+
+    public async Task<(int ExitCode, string Output, string Error)> TryRunAsync(IEnumerable<string> args) =>
+        await Executables.RunAsync("swift", args, environment);
+}

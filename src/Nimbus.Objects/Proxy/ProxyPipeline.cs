@@ -77,7 +77,7 @@ public static class ProxyPipeline
     }
 
     /// <summary>Reads /v1/{account}[/{container}[/{object}]] into the request's SwiftContext, as Swift's environ.</summary>
-    private static void ParsePath(HttpContext context)
+    internal static void ParsePath(HttpContext context)
     {
         var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
         var query = rawTarget.IndexOf('?', StringComparison.Ordinal);

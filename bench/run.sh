@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 require_dotnet
 case "${1:-}" in
   healthz) ensure_packages wrk >&2 ;;
+  # OpenStack Swift beside nimbusd: bench/swift/cluster.sh starts it (no systemd here).
+  objects) ensure_packages swift swift-proxy swift-object swift-container swift-account memcached curl >&2 ;;
   # libvirt beside nimbusd: the daemons are started by the benchmark itself (no systemd here).
   virt-start) ensure_packages qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients >&2 ;;
 esac

@@ -10,6 +10,8 @@ internal sealed class Latency
 
     public int Count => _samples.Count;
 
+    public IReadOnlyList<double> Samples => _samples;
+
     public void Add(double milliseconds) => _samples.Add(milliseconds);
 
     /// <summary>Adds the time since <paramref name="startTimestamp"/> (a <see cref="Stopwatch.GetTimestamp"/> value).</summary>

@@ -5,6 +5,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
 {
     ["healthz"] = HealthzBenchmark.RunAsync,
     ["middleware"] = MiddlewareBenchmark.RunAsync,
+    ["objects"] = ObjectsBenchmark.RunAsync,
     ["virt-start"] = VirtStartBenchmark.RunAsync,
     ["virt-test-driver"] = VirtTestDriverBenchmark.RunAsync,
     [BaselineServer.Command] = BaselineServer.RunAsync,
@@ -15,6 +16,9 @@ if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
     Console.Error.WriteLine("usage: bench/run.sh NAME [ARGS]");
     Console.Error.WriteLine("  healthz [SECONDS]           GET /healthz over loopback at concurrency 16 (wrk), nimbusd beside a bare Kestrel endpoint; 10 s each");
     Console.Error.WriteLine("  middleware                  the per-request cost of the platform middleware, in process (BenchmarkDotNet)");
+    Console.Error.WriteLine("  objects [--small N] [--large-mib M] [--large K] [--listing L] [--stream-gib G] [--nimbus-only]");
+    Console.Error.WriteLine("                              the Swift API under the same load, nimbusd beside OpenStack Swift (bench/swift/cluster.sh): 4 KiB objects at");
+    Console.Error.WriteLine("                              concurrency 16, 64 MiB objects with MD5 checks, a 10,000-object listing, proxy memory while streaming G GiB");
     Console.Error.WriteLine("  virt-start [RUNS]           define and start latency of one TCG guest: nimbusd (API and CLI) beside libvirtd (virsh) and a hand-launched QEMU; 10 runs each");
     Console.Error.WriteLine("  virt-test-driver [SECONDS]  define+undefine pairs/s and list --all latency with 1,000 domains on the in-memory test driver, in process and over nimbusd's socket");
     return 2;

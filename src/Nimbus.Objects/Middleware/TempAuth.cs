@@ -95,6 +95,7 @@ public sealed class TempAuth : IProxyMiddleware
         var key = FirstHeader(request, "X-Auth-Key", "X-Storage-Pass");
         if (name.Length == 0 || key.Length == 0 || !name.Contains(':', StringComparison.Ordinal))
         {
+            context.Response.Headers.WWWAuthenticate = "Swift realm=\"unknown\"";
             await SwiftResponse.WriteAsync(context, StatusCodes.Status401Unauthorized);
             return;
         }
@@ -102,6 +103,7 @@ public sealed class TempAuth : IProxyMiddleware
         if (!_users.TryGetValue(name, out var user)
             || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(user.Key), Encoding.UTF8.GetBytes(key)))
         {
+            context.Response.Headers.WWWAuthenticate = $"Swift realm=\"{_settings.ResellerPrefix}{name.Split(':')[0]}\"";
             await SwiftResponse.WriteAsync(context, StatusCodes.Status401Unauthorized);
             return;
         }
@@ -188,8 +190,17 @@ public sealed class TempAuth : IProxyMiddleware
         return new SwiftIdentity(user.User, user.Account, GroupsOf(user));
     }
 
-    private static int? Denied(HttpContext context, SwiftContext swift, AccessControl acl) =>
-        swift.Identity is null ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden;
+    /// <summary>tempauth's denied_response: 401 with a Swift realm challenge for the anonymous, 403 for a known user.</summary>
+    private static int? Denied(HttpContext context, SwiftContext swift, AccessControl acl)
+    {
+        if (swift.Identity is not null)
+        {
+            return StatusCodes.Status403Forbidden;
+        }
+
+        context.Response.Headers.WWWAuthenticate = $"Swift realm=\"{swift.Account}\"";
+        return StatusCodes.Status401Unauthorized;
+    }
 
     /// <summary>tempauth's authorize: reseller admins anywhere, account owners in their account, others by container ACL.</summary>
     private int? Authorize(HttpContext context, SwiftContext swift, AccessControl acl)

@@ -78,6 +78,7 @@ public sealed partial class StorageServer
         headers["X-Account-Bytes-Used"] = info.BytesUsed.ToString(CultureInfo.InvariantCulture);
         headers["X-Timestamp"] = info.CreatedAt.Normal;
         headers["X-Put-Timestamp"] = info.PutTimestamp.Normal;
+        headers.Vary = "Accept";
         WriteMetadataHeaders(headers, info.Metadata);
         await WriteListingAsync(context, target.Account, isContainer: false, query => database.ListAsync(query, context.RequestAborted), Constraints.AccountListingLimit);
     }

@@ -86,6 +86,10 @@ public sealed partial class StorageServer
         headers["X-Put-Timestamp"] = info.PutTimestamp.Normal;
         headers["X-Backend-Put-Timestamp"] = info.PutTimestamp.Normal;
         headers["X-Backend-Delete-Timestamp"] = info.DeleteTimestamp.Normal;
+        headers.LastModified = SwiftResponse.HttpDate(info.PutTimestamp);
+        headers.AcceptRanges = "bytes";
+        headers["X-Storage-Policy"] = "Policy-0";
+        headers.Vary = "Accept";
         WriteMetadataHeaders(headers, info.Metadata);
         await WriteListingAsync(context, target.Container!, isContainer: true, query => database.ListAsync(query, context.RequestAborted), Constraints.ContainerListingLimit);
     }

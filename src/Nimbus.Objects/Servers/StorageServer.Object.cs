@@ -61,7 +61,7 @@ public sealed partial class StorageServer
 
         var etag = handle.Metadata.GetValueOrDefault("ETag", string.Empty);
         WriteObjectHeaders(response, handle);
-        var condition = ObjectDelivery.EvaluateConditions(context.Request, etag, handle.Timestamp);
+        var condition = ObjectDelivery.EvaluateConditions(context.Request, etag, handle.MetadataTimestamp ?? handle.Timestamp);
         if (condition is not null)
         {
             await SwiftResponse.WriteAsync(context, condition.Value);
@@ -82,10 +82,12 @@ public sealed partial class StorageServer
         }
 
         response.Headers.ETag = SwiftResponse.EtagHeader(handle.Metadata.GetValueOrDefault("ETag", string.Empty));
-        response.Headers["X-Timestamp"] = handle.Timestamp.Normal;
-        response.Headers["X-Backend-Timestamp"] = (handle.MetadataTimestamp ?? handle.Timestamp).Normal;
+        // A POST's metadata is the newest change, so it sets X-Timestamp and Last-Modified, as in Swift.
+        var changed = handle.MetadataTimestamp ?? handle.Timestamp;
+        response.Headers["X-Timestamp"] = changed.Normal;
+        response.Headers["X-Backend-Timestamp"] = changed.Normal;
         response.Headers["X-Backend-Data-Timestamp"] = handle.Timestamp.Normal;
-        response.Headers.LastModified = SwiftResponse.HttpDate(handle.Timestamp);
+        response.Headers.LastModified = SwiftResponse.HttpDate(changed);
     }
 
     private bool IsExpired(IReadOnlyDictionary<string, string> metadata) =>

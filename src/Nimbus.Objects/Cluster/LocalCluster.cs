@@ -30,6 +30,9 @@ public sealed record LocalClusterSettings(string Root, string Ip)
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Origins and exposed headers every container allows, besides its own CORS metadata.</summary>
+    public CorsSettings Cors { get; init; } = new();
+
     /// <summary>Whether the nodes' consistency daemons run on their own; tests run their passes by hand.</summary>
     public bool RunDaemons { get; init; } = true;
 }
@@ -95,7 +98,10 @@ public sealed class LocalCluster : IAsyncDisposable
             [
                 new CatchErrors(time, loggerFactory.CreateLogger<CatchErrors>()),
                 new Healthcheck(),
+                new Cors(proxy, settings.Cors),
                 new TempAuth(auth, time, info),
+                new StaticWeb(proxy, info),
+                new VersionedWrites(proxy, time, info),
             ];
             var pipeline = ProxyPipeline.Build(settings.Pipeline, middlewares, proxy, info);
             return new LocalCluster(backend, nodes, pipeline, auth, rings);

@@ -22,8 +22,12 @@ public static class ProxyPipeline
 {
     public const string ProxyServerName = "proxy-server";
 
-    /// <summary>The default order; each filter sits where Swift's proxy-server.conf-sample puts it.</summary>
-    public const string DefaultPipeline = "catch_errors healthcheck tempauth proxy-server";
+    /// <summary>
+    /// The default order; each filter sits where Swift's proxy-server.conf-sample puts it. cors
+    /// stands for what Swift's proxy-server app does itself, ahead of auth so that a preflight
+    /// needs no token; staticweb follows the auth filter, whose authorization it uses.
+    /// </summary>
+    public const string DefaultPipeline = "catch_errors healthcheck cors tempauth staticweb versioned_writes proxy-server";
 
     /// <summary>Paths the pipeline answers on the API host: the Swift API, v1 auth, capabilities and the health check.</summary>
     public static bool Handles(PathString path) =>
@@ -79,9 +83,7 @@ public static class ProxyPipeline
     /// <summary>Reads /v1/{account}[/{container}[/{object}]] into the request's SwiftContext, as Swift's environ.</summary>
     internal static void ParsePath(HttpContext context)
     {
-        var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
-        var query = rawTarget.IndexOf('?', StringComparison.Ordinal);
-        var rawPath = query < 0 ? rawTarget : rawTarget[..query];
+        var rawPath = RawPath(context);
         if (!rawPath.StartsWith("/v1/", StringComparison.Ordinal) && !rawPath.StartsWith("/v1.0/", StringComparison.Ordinal))
         {
             return;
@@ -95,6 +97,14 @@ public static class ProxyPipeline
         {
             context.Items[PathErrorKey] = error;
         }
+    }
+
+    /// <summary>The request path as the client sent it, still percent-encoded, without the query.</summary>
+    public static string RawPath(HttpContext context)
+    {
+        var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
+        var query = rawTarget.IndexOf('?', StringComparison.Ordinal);
+        return query < 0 ? rawTarget : rawTarget[..query];
     }
 
     /// <summary>Why a /v1 path could not be parsed, for the proxy's 412.</summary>

@@ -14,7 +14,10 @@ public static class SubRequest
 {
     /// <summary>
     /// Sends one subrequest to <paramref name="downstream"/> and returns once its status and headers
-    /// are known; read <see cref="SubResponse.Body"/> for the body, then dispose.
+    /// are known; read <see cref="SubResponse.Body"/> for the body, then dispose. A
+    /// <paramref name="preAuthorized"/> subrequest skips authorization, as Swift's
+    /// make_pre_authed_request: for work the filter has already authorized (or that the caller
+    /// could not do directly, such as writing to a versions container).
     /// </summary>
     public static async Task<SubResponse> SendAsync(
         HttpContext parent,
@@ -23,7 +26,8 @@ public static class SubRequest
         string rawPath,
         IEnumerable<KeyValuePair<string, string>>? headers = null,
         Stream? body = null,
-        long? contentLength = null)
+        long? contentLength = null,
+        bool preAuthorized = false)
     {
         var query = rawPath.IndexOf('?', StringComparison.Ordinal);
         var path = query < 0 ? rawPath : rawPath[..query];
@@ -65,7 +69,7 @@ public static class SubRequest
             {
                 swift.Identity = caller.Identity;
                 swift.Authorize = caller.Authorize;
-                swift.Authorized = caller.Authorized;
+                swift.Authorized = caller.Authorized || preAuthorized;
             }
         }
 
@@ -190,6 +194,25 @@ public sealed class SubResponse(int status, IHeaderDictionary headers, Stream bo
     public Stream Body { get; } = body;
 
     public bool IsSuccess => Status is >= 200 and < 300;
+
+    /// <summary>
+    /// Sends this answer as the response to <paramref name="context"/>: its status (or
+    /// <paramref name="status"/> instead), its headers, and its body as it streams.
+    /// </summary>
+    public async Task RelayAsync(HttpContext context, int? status = null)
+    {
+        var response = context.Response;
+        response.StatusCode = status ?? Status;
+        foreach (var (name, value) in Headers)
+        {
+            response.Headers[name] = value;
+        }
+
+        if (!HttpMethods.IsHead(context.Request.Method))
+        {
+            await Body.CopyToAsync(response.Body, 64 * 1024, context.RequestAborted);
+        }
+    }
 
     /// <summary>Reads the whole body as text; for small bodies (manifests, listings).</summary>
     public async Task<string> ReadTextAsync(CancellationToken cancellationToken)

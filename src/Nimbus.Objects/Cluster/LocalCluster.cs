@@ -96,6 +96,8 @@ public sealed class LocalCluster : IAsyncDisposable
                 new CatchErrors(time, loggerFactory.CreateLogger<CatchErrors>()),
                 new Healthcheck(),
                 new TempAuth(auth, time, info),
+                new StaticLargeObject(new StaticLargeObjectSettings(), info),
+                new DynamicLargeObject(new DynamicLargeObjectSettings(), info),
             ];
             var pipeline = ProxyPipeline.Build(settings.Pipeline, middlewares, proxy, info);
             return new LocalCluster(backend, nodes, pipeline, auth, rings);

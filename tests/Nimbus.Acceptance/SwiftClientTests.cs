@@ -50,6 +50,43 @@ public sealed class SwiftClientTests
     }
 
     [Fact]
+    public async Task Swift_client_uploads_downloads_and_deletes_static_and_dynamic_large_objects()
+    {
+        using var home = new TempDirectory();
+        using var daemon = DaemonProcess.Start(home.Path, LocalMachine.FreePort());
+        await daemon.WaitUntilReadyAsync();
+        var swift = await SwiftCli.FromSwiftRcAsync(Path.Combine(home.Path, "swiftrc"));
+        var original = Path.Combine(home.Path, "big.bin");
+        await File.WriteAllBytesAsync(original, RandomNumberGenerator.GetBytes((3 * 1024 * 1024) + (512 * 1024)));
+
+        // --object-name keeps the local path out of the object's name.
+        await swift.RunAsync("upload", "--use-slo", "--segment-size", "1048576", "c", original, "--object-name", "big.bin");
+        Assert.Equal(4, Lines(await swift.RunAsync("list", "c_segments")).Length);
+        var downloaded = Path.Combine(home.Path, "slo-downloaded.bin");
+        await swift.RunAsync("download", "c", "big.bin", "-o", downloaded);
+        Assert.Equal(await File.ReadAllBytesAsync(original), await File.ReadAllBytesAsync(downloaded));
+        var stat = await swift.RunAsync("stat", "c", "big.bin");
+        Assert.Contains("Content Length: 3670016", stat, StringComparison.Ordinal);
+        Assert.Contains("X-Static-Large-Object: True", stat, StringComparison.Ordinal);
+
+        await swift.RunAsync("delete", "c", "big.bin");
+        Assert.Empty(Lines(await swift.RunAsync("list", "c_segments")));
+        Assert.Empty(Lines(await swift.RunAsync("list", "c")));
+
+        await swift.RunAsync("upload", "--segment-size", "1048576", "d", original, "--object-name", "big.bin");
+        Assert.Equal(4, Lines(await swift.RunAsync("list", "d_segments")).Length);
+        var dlo = Path.Combine(home.Path, "dlo-downloaded.bin");
+        await swift.RunAsync("download", "d", "big.bin", "-o", dlo);
+        Assert.Equal(await File.ReadAllBytesAsync(original), await File.ReadAllBytesAsync(dlo));
+        var dloStat = await swift.RunAsync("stat", "d", "big.bin");
+        Assert.Contains("Manifest: d_segments/big.bin/", dloStat, StringComparison.Ordinal);
+        Assert.Contains("Content Length: 3670016", dloStat, StringComparison.Ordinal);
+
+        await swift.RunAsync("delete", "d", "big.bin");
+        Assert.Empty(Lines(await swift.RunAsync("list", "d_segments")));
+    }
+
+    [Fact]
     public async Task Swift_client_with_a_wrong_key_is_refused()
     {
         using var home = new TempDirectory();

@@ -101,6 +101,8 @@ public sealed class LocalCluster : IAsyncDisposable
                 new Cors(proxy, settings.Cors),
                 new TempAuth(auth, time, info),
                 new StaticWeb(proxy, info),
+                new StaticLargeObject(new StaticLargeObjectSettings(), info),
+                new DynamicLargeObject(new DynamicLargeObjectSettings(), info),
                 new VersionedWrites(proxy, time, info),
             ];
             var pipeline = ProxyPipeline.Build(settings.Pipeline, middlewares, proxy, info);

@@ -32,6 +32,12 @@ public sealed record LocalClusterSettings(string Root, string Ip)
 
     /// <summary>Whether the nodes' consistency daemons run on their own; tests run their passes by hand.</summary>
     public bool RunDaemons { get; init; } = true;
+
+    /// <summary>The bulk filter's limits (bulk delete and archive extraction).</summary>
+    public BulkSettings Bulk { get; init; } = new();
+
+    /// <summary>The ratelimit filter's rates; all off by default, as in Swift.</summary>
+    public RateLimitSettings RateLimit { get; init; } = new();
 }
 
 /// <summary>
@@ -95,7 +101,11 @@ public sealed class LocalCluster : IAsyncDisposable
             [
                 new CatchErrors(time, loggerFactory.CreateLogger<CatchErrors>()),
                 new Healthcheck(),
+                new Bulk(settings.Bulk, time, loggerFactory.CreateLogger<Bulk>(), info),
+                new RateLimit(settings.RateLimit, time, loggerFactory.CreateLogger<RateLimit>(), info),
                 new TempAuth(auth, time, info),
+                new ContainerQuotas(info),
+                new AccountQuotas(info),
             ];
             var pipeline = ProxyPipeline.Build(settings.Pipeline, middlewares, proxy, info);
             return new LocalCluster(backend, nodes, pipeline, auth, rings);

@@ -16,14 +16,33 @@ public static class SubRequest
     /// Sends one subrequest to <paramref name="downstream"/> and returns once its status and headers
     /// are known; read <see cref="SubResponse.Body"/> for the body, then dispose.
     /// </summary>
-    public static async Task<SubResponse> SendAsync(
+    public static Task<SubResponse> SendAsync(
         HttpContext parent,
         RequestDelegate downstream,
         string method,
         string rawPath,
         IEnumerable<KeyValuePair<string, string>>? headers = null,
         Stream? body = null,
-        long? contentLength = null)
+        long? contentLength = null) =>
+        SendCoreAsync(parent, downstream, method, rawPath, headers, body, contentLength, preAuthorized: false);
+
+    /// <summary>
+    /// A lookup a filter makes for itself, authorized whoever the caller is (Swift's
+    /// make_pre_authed_request, as get_container_info and get_account_info use): the quota and rate
+    /// limits read a container's or account's stats this way.
+    /// </summary>
+    public static Task<SubResponse> SendPreAuthorizedAsync(HttpContext parent, RequestDelegate downstream, string method, string rawPath) =>
+        SendCoreAsync(parent, downstream, method, rawPath, null, null, null, preAuthorized: true);
+
+    private static async Task<SubResponse> SendCoreAsync(
+        HttpContext parent,
+        RequestDelegate downstream,
+        string method,
+        string rawPath,
+        IEnumerable<KeyValuePair<string, string>>? headers,
+        Stream? body,
+        long? contentLength,
+        bool preAuthorized)
     {
         var query = rawPath.IndexOf('?', StringComparison.Ordinal);
         var path = query < 0 ? rawPath : rawPath[..query];
@@ -65,7 +84,7 @@ public static class SubRequest
             {
                 swift.Identity = caller.Identity;
                 swift.Authorize = caller.Authorize;
-                swift.Authorized = caller.Authorized;
+                swift.Authorized = caller.Authorized || preAuthorized;
             }
         }
 

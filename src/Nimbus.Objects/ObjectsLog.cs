@@ -34,4 +34,10 @@ internal static partial class ObjectsLog
 
     [LoggerMessage(EventId = 3013, Level = LogLevel.Information, Message = "Replicator pushed {Count} objects of partition {Partition} from {Device} to {Target}")]
     public static partial void Replicated(ILogger logger, int count, int partition, string device, string target);
+
+    [LoggerMessage(EventId = 3040, Level = LogLevel.Error, Message = "Bulk {Operation} of {Path} failed")]
+    public static partial void BulkFailed(ILogger logger, string operation, string path, Exception exception);
+
+    [LoggerMessage(EventId = 3041, Level = LogLevel.Error, Message = "Returning 498 for {Method} to {Path}: ratelimit (max sleep) exceeded by {SleepSeconds:F2} s")]
+    public static partial void RateLimited(ILogger logger, string method, string path, double sleepSeconds);
 }

@@ -35,6 +35,12 @@ public sealed record LocalClusterSettings(string Root, string Ip)
 
     /// <summary>Whether the nodes' consistency daemons run on their own; tests run their passes by hand.</summary>
     public bool RunDaemons { get; init; } = true;
+
+    /// <summary>The bulk filter's limits (bulk delete and archive extraction).</summary>
+    public BulkSettings Bulk { get; init; } = new();
+
+    /// <summary>The ratelimit filter's rates; all off by default, as in Swift.</summary>
+    public RateLimitSettings RateLimit { get; init; } = new();
 }
 
 /// <summary>
@@ -99,8 +105,12 @@ public sealed class LocalCluster : IAsyncDisposable
                 new CatchErrors(time, loggerFactory.CreateLogger<CatchErrors>()),
                 new Healthcheck(),
                 new Cors(proxy, settings.Cors),
+                new Bulk(settings.Bulk, time, loggerFactory.CreateLogger<Bulk>(), info),
+                new RateLimit(settings.RateLimit, time, loggerFactory.CreateLogger<RateLimit>(), info),
                 new TempAuth(auth, time, info),
                 new StaticWeb(proxy, info),
+                new ContainerQuotas(info),
+                new AccountQuotas(info),
                 new StaticLargeObject(new StaticLargeObjectSettings(), info),
                 new DynamicLargeObject(new DynamicLargeObjectSettings(), info),
                 new VersionedWrites(proxy, time, info),

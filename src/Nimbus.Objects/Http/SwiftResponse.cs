@@ -12,6 +12,9 @@ public static class SwiftResponse
 {
     public const int ClientDisconnect = 499;
 
+    /// <summary>Swift's ratelimit answer once a request would have to wait longer than max_sleep_time_seconds.</summary>
+    public const int RateLimited = 498;
+
     public static Task WriteAsync(HttpContext context, int status, string? message = null)
     {
         var response = context.Response;
@@ -30,9 +33,8 @@ public static class SwiftResponse
         }
         else
         {
-            var (title, explanation) = Reason(status);
             response.ContentType = "text/html; charset=UTF-8";
-            body = explanation.Length == 0 ? [] : Encoding.UTF8.GetBytes($"<html><h1>{title}</h1><p>{explanation}</p></html>");
+            body = Encoding.UTF8.GetBytes(HtmlBody(status));
         }
 
         response.ContentLength = body.Length;
@@ -64,6 +66,7 @@ public static class SwiftResponse
         416 => ("Requested Range Not Satisfiable", "The Range requested is not available."),
         422 => ("Unprocessable Entity", "Unable to process the contained instructions"),
         429 => ("Too Many Requests", "The client has sent too many requests."),
+        RateLimited => ("Rate Limited", string.Empty),
         ClientDisconnect => ("Client Disconnect", "The client was disconnected during request."),
         500 => ("Internal Error", "The server has either erred or is incapable of performing the requested operation."),
         501 => ("Not Implemented", "The requested method is not implemented by this server."),
@@ -73,6 +76,16 @@ public static class SwiftResponse
         507 => ("Insufficient Storage", "There was not enough space to save the resource."),
         _ => (status.ToString(CultureInfo.InvariantCulture), string.Empty),
     };
+
+    /// <summary>swob's default body for a status with nothing more to say; empty when the status has no explanation.</summary>
+    public static string HtmlBody(int status)
+    {
+        var (title, explanation) = Reason(status);
+        return explanation.Length == 0 ? string.Empty : $"<html><h1>{title}</h1><p>{explanation}</p></html>";
+    }
+
+    /// <summary>A status as swob spells it in bodies and status lines: "201 Created".</summary>
+    public static string StatusLine(int status) => $"{status.ToString(CultureInfo.InvariantCulture)} {Reason(status).Title}";
 
     /// <summary>An HTTP-date (RFC 9110 §5.6.7) for Last-Modified, from a timestamp rounded up to the second as Swift does.</summary>
     public static string HttpDate(Common.SwiftTimestamp timestamp)

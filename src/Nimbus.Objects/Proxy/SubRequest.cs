@@ -13,6 +13,14 @@ namespace Nimbus.Objects.Proxy;
 public static class SubRequest
 {
     /// <summary>
+    /// A lookup a filter makes for itself, authorized whoever the caller is (Swift's
+    /// make_pre_authed_request, as get_container_info and get_account_info use): the quota and rate
+    /// limits read a container's or account's stats this way.
+    /// </summary>
+    public static Task<SubResponse> SendPreAuthorizedAsync(HttpContext parent, RequestDelegate downstream, string method, string rawPath) =>
+        SendAsync(parent, downstream, method, rawPath, preAuthorized: true);
+
+    /// <summary>
     /// Sends one subrequest to <paramref name="downstream"/> and returns once its status and headers
     /// are known; read <see cref="SubResponse.Body"/> for the body, then dispose. A
     /// <paramref name="preAuthorized"/> subrequest skips authorization, as Swift's

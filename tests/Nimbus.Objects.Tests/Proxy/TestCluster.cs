@@ -1,12 +1,14 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Nimbus.Objects.Cluster;
+using Nimbus.Objects.Middleware;
 using Nimbus.TestSupport;
 
 namespace Nimbus.Objects.Tests.Proxy;
@@ -48,11 +50,18 @@ public sealed class TestCluster : IAsyncDisposable
 
     public const string Account = "AUTH_admin";
 
-    public static async Task<TestCluster> StartAsync()
+    /// <summary>Starts the cluster; <paramref name="configure"/> adjusts its settings (filters' limits), <paramref name="users"/> adds tempauth users beside the admin.</summary>
+    public static async Task<TestCluster> StartAsync(Func<LocalClusterSettings, LocalClusterSettings>? configure = null, IReadOnlyList<TempAuthUser>? users = null)
     {
         var root = new TempDirectory();
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero)) { AutoAdvanceAmount = TimeSpan.FromMilliseconds(1) };
         var settings = new LocalClusterSettings(root.Path, "127.0.0.1") { BasePort = LocalMachine.FreePortRange(4), PartPower = 6, RunDaemons = false };
+        settings = configure?.Invoke(settings) ?? settings;
+        if (users is not null)
+        {
+            await AddUsersAsync(LocalCluster.TempAuthPathIn(root.Path), users);
+        }
+
         var cluster = await LocalCluster.StartAsync(settings, clock, NullLoggerFactory.Instance, CancellationToken.None);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -82,6 +91,36 @@ public sealed class TestCluster : IAsyncDisposable
         response.EnsureSuccessStatusCode();
         Http.DefaultRequestHeaders.Remove("X-Auth-Token");
         Http.DefaultRequestHeaders.Add("X-Auth-Token", response.Headers.GetValues("X-Auth-Token").Single());
+    }
+
+    /// <summary>A token for another tempauth user; send it as X-Auth-Token to act as that user.</summary>
+    public async Task<string> TokenForAsync(TempAuthUser user)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/auth/v1.0");
+        request.Headers.Add("X-Auth-User", $"{user.Account}:{user.User}");
+        request.Headers.Add("X-Auth-Key", user.Key);
+        using var response = await Http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return response.Headers.GetValues("X-Auth-Token").Single();
+    }
+
+    private static async Task AddUsersAsync(string path, IReadOnlyList<TempAuthUser> users)
+    {
+        await TempAuthStore.LoadOrCreateAsync(path, CancellationToken.None);
+        var file = JsonNode.Parse(await File.ReadAllTextAsync(path))!;
+        var list = file["users"]!.AsArray();
+        foreach (var user in users)
+        {
+            list.Add(new JsonObject
+            {
+                ["account"] = user.Account,
+                ["user"] = user.User,
+                ["key"] = user.Key,
+                ["groups"] = new JsonArray([.. user.Groups.Select(g => (JsonNode)g)]),
+            });
+        }
+
+        await File.WriteAllTextAsync(path, file.ToJsonString());
     }
 
     public static string PathOf(string container, string? obj = null) =>

@@ -95,6 +95,8 @@ public sealed class LocalCluster : IAsyncDisposable
             [
                 new CatchErrors(time, loggerFactory.CreateLogger<CatchErrors>()),
                 new Healthcheck(),
+                new TempUrl(time, info),
+                new FormPost(time, info),
                 new TempAuth(auth, time, info),
             ];
             var pipeline = ProxyPipeline.Build(settings.Pipeline, middlewares, proxy, info);

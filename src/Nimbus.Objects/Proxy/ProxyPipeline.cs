@@ -23,7 +23,7 @@ public static class ProxyPipeline
     public const string ProxyServerName = "proxy-server";
 
     /// <summary>The default order; each filter sits where Swift's proxy-server.conf-sample puts it.</summary>
-    public const string DefaultPipeline = "catch_errors healthcheck tempauth proxy-server";
+    public const string DefaultPipeline = "catch_errors healthcheck tempurl formpost tempauth proxy-server";
 
     /// <summary>Paths the pipeline answers on the API host: the Swift API, v1 auth, capabilities and the health check.</summary>
     public static bool Handles(PathString path) =>

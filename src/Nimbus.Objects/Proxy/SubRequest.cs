@@ -14,7 +14,10 @@ public static class SubRequest
 {
     /// <summary>
     /// Sends one subrequest to <paramref name="downstream"/> and returns once its status and headers
-    /// are known; read <see cref="SubResponse.Body"/> for the body, then dispose.
+    /// are known; read <see cref="SubResponse.Body"/> for the body, then dispose. A
+    /// <paramref name="preAuthorized"/> subrequest is allowed whoever the caller is (Swift's
+    /// make_pre_authed_request): for filters that have authorized the request themselves, such as
+    /// TempURL reading the keys it checks a signature against.
     /// </summary>
     public static async Task<SubResponse> SendAsync(
         HttpContext parent,
@@ -23,7 +26,8 @@ public static class SubRequest
         string rawPath,
         IEnumerable<KeyValuePair<string, string>>? headers = null,
         Stream? body = null,
-        long? contentLength = null)
+        long? contentLength = null,
+        bool preAuthorized = false)
     {
         var query = rawPath.IndexOf('?', StringComparison.Ordinal);
         var path = query < 0 ? rawPath : rawPath[..query];
@@ -58,14 +62,15 @@ public static class SubRequest
         var abort = CancellationTokenSource.CreateLinkedTokenSource(parent.RequestAborted);
         features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = abort.Token });
         var context = new DefaultHttpContext(features);
-        if (SwiftContext.Get(parent) is { } caller)
+        var caller = SwiftContext.Get(parent);
+        if (caller is not null || preAuthorized)
         {
             ProxyPipeline.ParsePath(context);
             if (SwiftContext.Get(context) is { } swift)
             {
-                swift.Identity = caller.Identity;
-                swift.Authorize = caller.Authorize;
-                swift.Authorized = caller.Authorized;
+                swift.Identity = caller?.Identity;
+                swift.Authorize = caller?.Authorize;
+                swift.Authorized = preAuthorized || caller!.Authorized;
             }
         }
 

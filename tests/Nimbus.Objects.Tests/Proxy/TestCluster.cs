@@ -34,6 +34,13 @@ public sealed class TestCluster : IAsyncDisposable
             ResponseHeaderEncodingSelector = (_, _) => Encoding.Latin1,
         })
         { BaseAddress = url };
+        Anonymous = new HttpClient(new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            RequestHeaderEncodingSelector = (_, _) => Encoding.Latin1,
+            ResponseHeaderEncodingSelector = (_, _) => Encoding.Latin1,
+        })
+        { BaseAddress = url };
     }
 
     public LocalCluster Cluster { get; }
@@ -43,6 +50,9 @@ public sealed class TestCluster : IAsyncDisposable
     public Uri Url { get; }
 
     public HttpClient Http { get; }
+
+    /// <summary>A client with no token that does not follow redirects, as a browser given a signed URL or form.</summary>
+    public HttpClient Anonymous { get; }
 
     public string Root => _root.Path;
 
@@ -139,6 +149,7 @@ public sealed class TestCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
+        Anonymous.Dispose();
         await _proxy.DisposeAsync();
         await Cluster.DisposeAsync();
         _root.Dispose();

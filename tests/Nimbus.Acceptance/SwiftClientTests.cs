@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Net;
 using System.Security.Cryptography;
 using Nimbus.TestSupport;
 
@@ -98,6 +100,38 @@ public sealed class SwiftClientTests
 
         Assert.NotEqual(0, exitCode);
         Assert.Contains("401", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Swift_client_temp_urls_read_objects_without_a_token_until_they_expire()
+    {
+        using var home = new TempDirectory();
+        using var daemon = DaemonProcess.Start(home.Path, LocalMachine.FreePort());
+        await daemon.WaitUntilReadyAsync();
+        var swift = await SwiftCli.FromSwiftRcAsync(Path.Combine(home.Path, "swiftrc"));
+        var secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var original = Path.Combine(home.Path, "report.bin");
+        await File.WriteAllBytesAsync(original, RandomNumberGenerator.GetBytes(200 * 1024));
+        await swift.RunAsync("upload", "shared", original, "--object-name", "report.bin");
+        await swift.RunAsync("post", "-m", $"Temp-URL-Key:{secret}");
+        using var browser = new HttpClient { BaseAddress = daemon.Url };
+
+        foreach (var digest in (string[])["sha1", "sha256", "sha512"])
+        {
+            var url = (await swift.RunAsync("tempurl", "--digest", digest, "GET", "3600", "/v1/AUTH_admin/shared/report.bin", secret)).Trim();
+            using var response = await browser.GetAsync(url);
+            Assert.True(response.IsSuccessStatusCode, $"{digest} temp URL {url} answered {(int)response.StatusCode}");
+            Assert.Equal(await File.ReadAllBytesAsync(original), await response.Content.ReadAsByteArrayAsync());
+        }
+
+        var signed = (await swift.RunAsync("tempurl", "GET", "3600", "/v1/AUTH_admin/shared/report.bin", secret)).Trim();
+        using var altered = await browser.GetAsync(signed.Replace("report.bin", "other.bin", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.Unauthorized, altered.StatusCode);
+        var past = DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var expired = (await swift.RunAsync("tempurl", "--absolute", "GET", past, "/v1/AUTH_admin/shared/report.bin", secret)).Trim();
+        using var refused = await browser.GetAsync(expired);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("401 Unauthorized: Temp URL invalid\n", await refused.Content.ReadAsStringAsync());
     }
 
     private static string[] Lines(string output) => output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -106,6 +106,8 @@ public sealed class LocalCluster : IAsyncDisposable
                 new Healthcheck(),
                 new Cors(proxy, settings.Cors),
                 new Bulk(settings.Bulk, time, loggerFactory.CreateLogger<Bulk>(), info),
+                new TempUrl(time, info),
+                new FormPost(time, info),
                 new RateLimit(settings.RateLimit, time, loggerFactory.CreateLogger<RateLimit>(), info),
                 new TempAuth(auth, time, info),
                 new StaticWeb(proxy, info),

@@ -27,7 +27,7 @@ public static class ProxyPipeline
     /// stands for what Swift's proxy-server app does itself, ahead of auth so that a preflight
     /// needs no token; staticweb follows the auth filter, whose authorization it uses.
     /// </summary>
-    public const string DefaultPipeline = "catch_errors healthcheck cors bulk ratelimit tempauth staticweb container-quotas account-quotas slo dlo versioned_writes proxy-server";
+    public const string DefaultPipeline = "catch_errors healthcheck cors bulk tempurl formpost ratelimit tempauth staticweb container-quotas account-quotas slo dlo versioned_writes proxy-server";
 
     /// <summary>Paths the pipeline answers on the API host: the Swift API, v1 auth, capabilities and the health check.</summary>
     public static bool Handles(PathString path) =>

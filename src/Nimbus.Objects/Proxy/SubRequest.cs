@@ -70,14 +70,15 @@ public static class SubRequest
         var abort = CancellationTokenSource.CreateLinkedTokenSource(parent.RequestAborted);
         features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = abort.Token });
         var context = new DefaultHttpContext(features);
-        if (SwiftContext.Get(parent) is { } caller)
+        var caller = SwiftContext.Get(parent);
+        if (caller is not null || preAuthorized)
         {
             ProxyPipeline.ParsePath(context);
             if (SwiftContext.Get(context) is { } swift)
             {
-                swift.Identity = caller.Identity;
-                swift.Authorize = caller.Authorize;
-                swift.Authorized = caller.Authorized || preAuthorized;
+                swift.Identity = caller?.Identity;
+                swift.Authorize = caller?.Authorize;
+                swift.Authorized = preAuthorized || caller!.Authorized;
             }
         }
 

@@ -36,6 +36,13 @@ public sealed class TestCluster : IAsyncDisposable
             ResponseHeaderEncodingSelector = (_, _) => Encoding.Latin1,
         })
         { BaseAddress = url };
+        Anonymous = new HttpClient(new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            RequestHeaderEncodingSelector = (_, _) => Encoding.Latin1,
+            ResponseHeaderEncodingSelector = (_, _) => Encoding.Latin1,
+        })
+        { BaseAddress = url };
     }
 
     public LocalCluster Cluster { get; }
@@ -45,6 +52,9 @@ public sealed class TestCluster : IAsyncDisposable
     public Uri Url { get; }
 
     public HttpClient Http { get; }
+
+    /// <summary>A client with no token that does not follow redirects, as a browser given a signed URL or form.</summary>
+    public HttpClient Anonymous { get; }
 
     public string Root => _root.Path;
 
@@ -178,6 +188,7 @@ public sealed class TestCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
+        Anonymous.Dispose();
         await _proxy.DisposeAsync();
         await Cluster.DisposeAsync();
         _root.Dispose();

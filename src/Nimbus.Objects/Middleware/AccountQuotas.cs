@@ -63,6 +63,12 @@ public sealed class AccountQuotas : IProxyMiddleware
 
         var accountPath = $"/{SwiftPath.Encode(swift.Version)}/{SwiftPath.Encode(swift.Account)}";
         var (found, account) = await QuotaUpload.HeadAsync(context, downstream, accountPath);
+        if (found && account[QuotaHeader].Count > 0)
+        {
+            // A quota is set: judge the upload against the account's current stats, not cached ones.
+            (found, account) = await QuotaUpload.HeadAsync(context, downstream, accountPath, fresh: true);
+        }
+
         var limit = found ? QuotaUpload.ParseInteger(account[QuotaHeader].ToString()) ?? -1 : -1;
         if (limit >= 0 && limit < (QuotaUpload.ParseInteger(account["X-Account-Bytes-Used"].ToString()) ?? 0) + upload.Length)
         {

@@ -63,6 +63,15 @@ public sealed class ContainerQuotas : IProxyMiddleware
             return;
         }
 
+        if (headers["X-Container-Meta-Quota-Bytes"].Count == 0 && headers["X-Container-Meta-Quota-Count"].Count == 0)
+        {
+            // No quota here: the cached info said so, and uploads pay no further lookup.
+            await downstream(context);
+            return;
+        }
+
+        (found, headers) = await QuotaUpload.HeadAsync(context, downstream, containerPath, fresh: true);
+
         if (Exceeds(headers["X-Container-Meta-Quota-Bytes"].ToString(), headers["X-Container-Bytes-Used"].ToString(), upload.Length)
             || Exceeds(headers["X-Container-Meta-Quota-Count"].ToString(), headers["X-Container-Object-Count"].ToString(), 1))
         {

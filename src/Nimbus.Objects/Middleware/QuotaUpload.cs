@@ -49,9 +49,25 @@ internal static class QuotaUpload
         return null;
     }
 
-    /// <summary>HEADs a container or account for the quota filters, whoever the caller is, as Swift's get_container_info does.</summary>
-    public static async Task<(bool Found, IHeaderDictionary Headers)> HeadAsync(HttpContext context, RequestDelegate downstream, string rawPath)
+    /// <summary>
+    /// HEADs an account, container or object for the quota filters, whoever the caller is, as Swift's
+    /// get_account_info and get_container_info do: accounts and containers from the proxy's info cache
+    /// unless <paramref name="fresh"/> stats are needed to enforce a quota that is set.
+    /// </summary>
+    public static async Task<(bool Found, IHeaderDictionary Headers)> HeadAsync(HttpContext context, RequestDelegate downstream, string rawPath, bool fresh = false)
     {
+        if (!fresh && ProxyServer.ForRequest(context) is { } proxy && SwiftPath.TrySplit(rawPath, 2, 4, out var parts, out _) && parts[3] is null)
+        {
+            var (found, cached) = await proxy.GetInfoHeadersAsync(parts[1]!, parts[2], context.RequestAborted);
+            var headers = new HeaderDictionary();
+            foreach (var (name, value) in cached)
+            {
+                headers[name] = value;
+            }
+
+            return (found, headers);
+        }
+
         await using var response = await SubRequest.SendPreAuthorizedAsync(context, downstream, HttpMethods.Head, rawPath);
         return (response.IsSuccess, response.Headers);
     }

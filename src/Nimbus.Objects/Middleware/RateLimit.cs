@@ -186,8 +186,8 @@ public sealed class RateLimit : IProxyMiddleware
     private static async Task<long> ContainerSizeAsync(HttpContext context, SwiftContext swift, RequestDelegate downstream)
     {
         var path = $"/{SwiftPath.Encode(swift.Version)}/{SwiftPath.Encode(swift.Account)}/{SwiftPath.Encode(swift.Container!)}";
-        await using var response = await SubRequest.SendPreAuthorizedAsync(context, downstream, HttpMethods.Head, path);
-        return response.IsSuccess && long.TryParse(response.Headers["X-Container-Object-Count"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var count) ? count : 0;
+        var (found, headers) = await QuotaUpload.HeadAsync(context, downstream, path);
+        return found && long.TryParse(headers["X-Container-Object-Count"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var count) ? count : 0;
     }
 
     /// <summary>Swift's get_maxrate: the rate of the largest configured size not above the container's, on the line to the next; an empty container is not limited.</summary>

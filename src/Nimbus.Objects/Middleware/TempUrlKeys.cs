@@ -4,7 +4,6 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Nimbus.Objects.Common;
 using Nimbus.Objects.Http;
-using Nimbus.Objects.Proxy;
 
 namespace Nimbus.Objects.Middleware;
 
@@ -12,8 +11,7 @@ namespace Nimbus.Objects.Middleware;
 /// The secrets TempURL and FormPost signatures are made with: X-Account-Meta-Temp-URL-Key and -Key-2
 /// on the account, X-Container-Meta-Temp-URL-Key and -Key-2 on the container (Swift's
 /// get_tempurl_keys_from_metadata). The requests carrying signatures have no token, so the keys are
-/// read with pre-authorized HEAD subrequests through the rest of the pipeline, which answers them
-/// from the proxy's account and container info.
+/// read from the proxy's account and container info, with no authorization applied.
 /// </summary>
 internal sealed record TempUrlKeys(IReadOnlyList<byte[]> Account, IReadOnlyList<byte[]> Container)
 {
@@ -31,16 +29,16 @@ internal sealed record TempUrlKeys(IReadOnlyList<byte[]> Account, IReadOnlyList<
 
     private static async Task<List<byte[]>> ReadScopeAsync(HttpContext context, RequestDelegate downstream, string rawPath, string metaPrefix)
     {
-        await using var response = await SubRequest.SendAsync(context, downstream, HttpMethods.Head, rawPath, preAuthorized: true);
+        var (found, headers) = await QuotaUpload.HeadAsync(context, downstream, rawPath);
         var keys = new List<byte[]>();
-        if (!response.IsSuccess)
+        if (!found)
         {
             return keys;
         }
 
         foreach (var name in (string[])["Temp-URL-Key", "Temp-URL-Key-2"])
         {
-            var value = response.Headers[metaPrefix + name].ToString();
+            var value = headers[metaPrefix + name].ToString();
             if (value.Length > 0)
             {
                 // Header values are wire strings: their chars are the key's UTF-8 bytes.

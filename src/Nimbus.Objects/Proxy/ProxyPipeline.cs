@@ -66,6 +66,7 @@ public static class ProxyPipeline
         return context =>
         {
             ParsePath(context);
+            proxy.Attach(context);
             return app(context);
         };
     }

@@ -11,7 +11,7 @@ internal static class DaemonCommandLine
     {
         var home = new Option<string?>("--home") { Description = "State directory (default: $NIMBUS_HOME, else ./.nimbus).", HelpName = "DIR" };
         var config = new Option<string?>("--config") { Description = "JSON configuration file (default: $NIMBUS_HOME/nimbus.json when present).", HelpName = "FILE" };
-        var role = new Option<string?>("--role") { Description = "Services to run: all (default).", HelpName = "ROLE" };
+        var role = new Option<string?>("--role") { Description = "Services to run: all (default), or storage (one object storage node).", HelpName = "ROLE" };
         var listen = new Option<string?>("--listen") { Description = "IP address to listen on (default 127.0.0.1).", HelpName = "ADDRESS" };
         var port = new Option<string?>("--port") { Description = $"TCP port to listen on (default {DaemonOptions.DefaultPort}; 0 picks a free one).", HelpName = "PORT" };
         var set = new Option<string[]>("--set")

@@ -10,6 +10,9 @@ public enum DaemonRole
 {
     /// <summary>Every service on one node: the all-in-one cloud.</summary>
     All,
+
+    /// <summary>One object storage node (object, container and account servers and their daemons), for a cluster whose rings name it.</summary>
+    Storage,
 }
 
 /// <summary>How <c>nimbusd</c> itself runs. Section <c>Daemon</c>; see docs/configuration.md.</summary>

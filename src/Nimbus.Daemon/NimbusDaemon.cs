@@ -157,7 +157,11 @@ public static class NimbusDaemon
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(virtOptions);
         builder.Services.AddSingleton<KvmAvailability>();
-        builder.Services.AddHostedService<KvmProbeService>();
+        if (options.Role == DaemonRole.All)
+        {
+            builder.Services.AddHostedService<KvmProbeService>();
+        }
+
         builder.Services.AddSingleton(services =>
         {
             var registry = new DriverRegistry(Path.Combine(home, "virt", "test-storage"));
@@ -174,9 +178,18 @@ public static class NimbusDaemon
             registry.RegisterStorage("qemu", async (_, ct) => await StorageDriver.OpenAsync(Path.Combine(home, "virt", "storage"), ct));
             return registry;
         });
-        builder.Services.AddHostedService<VirtAutostart>();
+        if (options.Role == DaemonRole.All)
+        {
+            builder.Services.AddHostedService<VirtAutostart>();
+        }
+
         builder.Services.AddSingleton(objectsOptions);
-        if (objectsOptions.Enabled)
+        if (options.Role == DaemonRole.Storage)
+        {
+            builder.Services.AddSingleton<StorageNodeService>();
+            builder.Services.AddHostedService(services => services.GetRequiredService<StorageNodeService>());
+        }
+        else if (objectsOptions.Enabled)
         {
             builder.Services.AddSingleton<ObjectStorage>();
             builder.Services.AddHostedService(services => services.GetRequiredService<ObjectStorage>());

@@ -14,6 +14,8 @@ internal sealed class ObjectStorage(ObjectsOptions options, DaemonOptions daemon
 {
     public const string ServiceName = "objects";
 
+    private const int MinWorkerThreads = 64;
+
     private LocalCluster? _cluster;
 
     public static string SwiftRcPath(string home) => Path.Combine(home, "swiftrc");
@@ -23,6 +25,10 @@ internal sealed class ObjectStorage(ObjectsOptions options, DaemonOptions daemon
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         health.Set(ServiceName, ServiceState.Starting);
+        // Object servers block a thread in fsync for every write they commit; without enough threads
+        // ready, concurrent uploads wait on the thread pool's slow growth instead of the disk.
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        ThreadPool.SetMinThreads(Math.Max(workers, MinWorkerThreads), completionPorts);
         var settings = new LocalClusterSettings(Path.Combine(info.Home, "objects"), NodeAddress())
         {
             Nodes = options.Nodes,

@@ -31,6 +31,16 @@ public sealed class ObjectsOptions : IValidatableObject
     [Description("The proxy's middleware pipeline, in order, ending in proxy-server (Swift's [pipeline:main]).")]
     public string Pipeline { get; set; } = ProxyPipeline.DefaultPipeline;
 
+    [Description("With --role storage: the port the node's object, container and account servers listen on, at Daemon:Listen.")]
+    [Range(1, 65535, ErrorMessage = "must be a port number from 1 to 65535.")]
+    public int NodePort { get; set; } = 6200;
+
+    [Description("With --role storage: the directory holding the node's devices (one directory or mount per device); default $NIMBUS_HOME/objects/devices.")]
+    public string? DevicesRoot { get; set; }
+
+    [Description("With --role storage: where the ring files (account.ring, container.ring, object.ring) are shipped; default $NIMBUS_HOME/objects/rings.")]
+    public string? RingDirectory { get; set; }
+
     [Description("Seconds a storage node may take to answer the proxy before it counts as down (Swift's node_timeout).")]
     [Range(1, 600, ErrorMessage = "must be from 1 to 600 seconds.")]
     public int NodeTimeoutSeconds { get; set; } = 10;

@@ -42,14 +42,16 @@ public sealed class BackendClient : IDisposable
     /// <summary>
     /// Sends a request and returns once the response headers are in (the body is left to stream).
     /// Connection failures and timeouts come back as null, which callers treat as a node that is down.
+    /// The node timeout bounds the whole exchange unless <paramref name="timeout"/> says otherwise:
+    /// an upload, whose response comes only after its whole body, watches progress instead.
     /// </summary>
-    public async Task<HttpResponseMessage?> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    public async Task<HttpResponseMessage?> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(NodeTimeout);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout ?? NodeTimeout);
         try
         {
-            return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, limit.Token);
         }
         catch (HttpRequestException)
         {

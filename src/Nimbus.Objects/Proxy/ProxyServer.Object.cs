@@ -241,10 +241,11 @@ public sealed partial class ProxyServer
                 replicaHeaders.Add(new("X-Container-Partition", containerPartition.ToString(CultureInfo.InvariantCulture)));
             }
 
-            return new ReplicaUpload(pipe, SendReplicaAsync(primary, pipe, replicaHeaders));
+            var cancel = CancellationTokenSource.CreateLinkedTokenSource(abort.Token);
+            return new ReplicaUpload(pipe, cancel, SendReplicaAsync(primary, pipe, replicaHeaders, cancel.Token));
         }).ToList();
 
-        async Task<(int Status, string? ETag)> SendReplicaAsync(RingDevice primary, Pipe pipe, List<KeyValuePair<string, string>> replicaHeaders)
+        async Task<(int Status, string? ETag)> SendReplicaAsync(RingDevice primary, Pipe pipe, List<KeyValuePair<string, string>> replicaHeaders, CancellationToken cancellationToken)
         {
             await Task.Yield();
             var source = new StartTrackingStream(pipe.Reader.AsStream(leaveOpen: true));
@@ -257,7 +258,8 @@ public sealed partial class ProxyServer
                     request.Content.Headers.ContentLength = length;
                     request.Headers.ExpectContinue = true;
                     BackendClient.AddHeaders(request, replicaHeaders);
-                    using var response = await _backend.SendAsync(request, abort.Token);
+                    // No overall deadline: a large body takes as long as it takes; the writer watches each chunk's progress.
+                    using var response = await _backend.SendAsync(request, cancellationToken, Timeout.InfiniteTimeSpan);
                     if (response is null || (int)response.StatusCode == StatusCodes.Status507InsufficientStorage)
                     {
                         if (source.Started)
@@ -273,6 +275,11 @@ public sealed partial class ProxyServer
                     return ((int)response.StatusCode, etag);
                 }
 
+                return (StatusCodes.Status503ServiceUnavailable, null);
+            }
+            catch (OperationCanceledException)
+            {
+                // Given up on: the node stalled, or the client went away.
                 return (StatusCodes.Status503ServiceUnavailable, null);
             }
             finally
@@ -304,14 +311,25 @@ public sealed partial class ProxyServer
                     break;
                 }
 
-                var flushes = new List<Task<FlushResult>>(live.Count);
-                foreach (var replica in live)
+                // Swift's node_timeout between chunks: a replica that takes no data for that long is dropped.
+                var flushes = live.Select(r => r.Pipe.Writer.WriteAsync(buffer.AsMemory(0, read), abort.Token).AsTask().WaitAsync(_backend.NodeTimeout, CancellationToken.None)).ToList();
+                var stillLive = new List<ReplicaUpload>(live.Count);
+                for (var i = 0; i < live.Count; i++)
                 {
-                    flushes.Add(replica.Pipe.Writer.WriteAsync(buffer.AsMemory(0, read), abort.Token).AsTask());
+                    try
+                    {
+                        if (!(await flushes[i]).IsCompleted)
+                        {
+                            stillLive.Add(live[i]);
+                        }
+                    }
+                    catch (TimeoutException)
+                    {
+                        await live[i].Cancel.CancelAsync();
+                    }
                 }
 
-                var results = await Task.WhenAll(flushes);
-                live = [.. live.Where((_, i) => !results[i].IsCompleted)];
+                live = stillLive;
                 if (live.Count < Quorum(primaries.Count))
                 {
                     break;
@@ -325,18 +343,29 @@ public sealed partial class ProxyServer
 
         foreach (var replica in replicas)
         {
-            if (clientFailed)
+            // Backends see a body that ends early, and store nothing, when the client went away.
+            await replica.Pipe.Writer.CompleteAsync(clientFailed ? new IOException("the client went away mid-upload") : null);
+        }
+
+        // Each replica has the node timeout, from the end of the body, to commit and answer.
+        var outcomes = new List<(int Status, string? ETag)>(replicas.Count);
+        foreach (var replica in replicas)
+        {
+            try
             {
-                // Backends see a body that ends early and store nothing.
-                await replica.Pipe.Writer.CompleteAsync(new IOException("the client went away mid-upload"));
+                outcomes.Add(await replica.Result.WaitAsync(_backend.NodeTimeout, CancellationToken.None));
             }
-            else
+            catch (TimeoutException)
             {
-                await replica.Pipe.Writer.CompleteAsync();
+                await replica.Cancel.CancelAsync();
+                outcomes.Add(await replica.Result);
+            }
+            finally
+            {
+                replica.Cancel.Dispose();
             }
         }
 
-        var outcomes = await Task.WhenAll(replicas.Select(r => r.Result));
         if (clientFailed)
         {
             return new UploadResult(SwiftResponse.ClientDisconnect, null, timestamp);
@@ -511,7 +540,7 @@ public sealed partial class ProxyServer
         return true;
     }
 
-    private sealed record ReplicaUpload(Pipe Pipe, Task<(int Status, string? ETag)> Result);
+    private sealed record ReplicaUpload(Pipe Pipe, CancellationTokenSource Cancel, Task<(int Status, string? ETag)> Result);
 
     /// <summary>A read-only view of a stream that records whether anything was read from it yet.</summary>
     private sealed class StartTrackingStream(Stream inner) : Stream

@@ -57,6 +57,27 @@ internal static partial class AtomicFile
         }
     }
 
+    /// <summary>Creates a directory and its missing parents, syncing each parent so the new entries survive a crash.</summary>
+    public static void CreateDirectory(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return;
+        }
+
+        var missing = new Stack<string>();
+        for (var current = path; !Directory.Exists(current); current = Path.GetDirectoryName(current)!)
+        {
+            missing.Push(current);
+        }
+
+        Directory.CreateDirectory(path);
+        foreach (var created in missing)
+        {
+            SyncDirectory(Path.GetDirectoryName(created)!);
+        }
+    }
+
     /// <summary>Makes a rename or delete inside <paramref name="directory"/> durable.</summary>
     public static void SyncDirectory(string directory)
     {

@@ -382,39 +382,16 @@ public sealed class FormPost : IProxyMiddleware
     /// A file's bytes with max_file_size enforced as they pass: reading past the limit fails the
     /// upload as a client that stopped mid-body would, so the PUT stores nothing.
     /// </summary>
-    private sealed class CappedStream(Stream inner, long limit) : Stream
+    private sealed class CappedStream(Stream inner, long limit) : ReadOnlyStream
     {
         private long _read;
 
         public bool Exceeded { get; private set; }
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
         public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
             Count(await inner.ReadAsync(buffer, cancellationToken));
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         private int Count(int read)
         {
@@ -430,19 +407,9 @@ public sealed class FormPost : IProxyMiddleware
     }
 
     /// <summary>The first delimiter line, already read to check it, put back in front of the rest of the body.</summary>
-    private sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
+    private sealed class PrefixedStream(byte[] prefix, Stream inner) : ReadOnlyStream
     {
         private int _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override int Read(byte[] buffer, int offset, int count)
         {
@@ -469,18 +436,5 @@ public sealed class FormPost : IProxyMiddleware
 
             return inner.ReadAsync(buffer, cancellationToken);
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

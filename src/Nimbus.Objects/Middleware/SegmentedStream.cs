@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using Nimbus.Objects.Proxy;
+using Nimbus.Objects.Http;
 
 namespace Nimbus.Objects.Middleware;
 
@@ -11,7 +12,7 @@ namespace Nimbus.Objects.Middleware;
 /// the manifest names (ETag and size), verifies the MD5 of every segment it reads whole, and
 /// holds at most one segment's subrequest open at a time.
 /// </summary>
-internal sealed class SegmentedStream(HttpContext parent, RequestDelegate downstream, IAsyncEnumerable<SegmentRead> plan, string name) : Stream
+internal sealed class SegmentedStream(HttpContext parent, RequestDelegate downstream, IAsyncEnumerable<SegmentRead> plan, string name) : ReadOnlyStream
 {
     private IAsyncEnumerator<SegmentRead>? _segments;
     private SubResponse? _current;
@@ -21,16 +22,6 @@ internal sealed class SegmentedStream(HttpContext parent, RequestDelegate downst
     private IncrementalHash? _md5;
     private long _currentRead;
     private ReadOnlyMemory<byte> _data;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -67,9 +58,6 @@ internal sealed class SegmentedStream(HttpContext parent, RequestDelegate downst
             await OpenAsync(_segments.Current);
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("read large objects asynchronously");
 
@@ -169,14 +157,4 @@ internal sealed class SegmentedStream(HttpContext parent, RequestDelegate downst
 
         base.Dispose(disposing);
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

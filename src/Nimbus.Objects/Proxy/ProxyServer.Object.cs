@@ -543,19 +543,9 @@ public sealed partial class ProxyServer
     private sealed record ReplicaUpload(Pipe Pipe, CancellationTokenSource Cancel, Task<(int Status, string? ETag)> Result);
 
     /// <summary>A read-only view of a stream that records whether anything was read from it yet.</summary>
-    private sealed class StartTrackingStream(Stream inner) : Stream
+    private sealed class StartTrackingStream(Stream inner) : ReadOnlyStream
     {
         public bool Started { get; private set; }
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override int Read(byte[] buffer, int offset, int count)
         {
@@ -568,18 +558,5 @@ public sealed partial class ProxyServer
             Started = true;
             return inner.ReadAsync(buffer, cancellationToken);
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -69,7 +69,7 @@ public sealed class AsyncPendingStore
             return false;
         }
 
-        EnsureDirectory(directory);
+        AtomicFile.CreateDirectory(directory);
         var json = JsonSerializer.Serialize(StoredUpdate.From(update));
         await AtomicFile.WriteAllTextAsync(Path.Combine(directory, $"{hash}-{update.Timestamp.Normal}"), json, cancellationToken);
         foreach (var (older, _) in existing)
@@ -206,25 +206,6 @@ public sealed class AsyncPendingStore
         return Path.Combine(devicePath, DirectoryName);
     }
 
-    private static void EnsureDirectory(string path)
-    {
-        if (Directory.Exists(path))
-        {
-            return;
-        }
-
-        var missing = new Stack<string>();
-        for (var current = path; !Directory.Exists(current); current = Path.GetDirectoryName(current)!)
-        {
-            missing.Push(current);
-        }
-
-        Directory.CreateDirectory(path);
-        foreach (var created in missing)
-        {
-            AtomicFile.SyncDirectory(Path.GetDirectoryName(created)!);
-        }
-    }
 
     private static string[] ListDirectories(string directory)
     {

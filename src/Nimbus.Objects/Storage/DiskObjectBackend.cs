@@ -359,7 +359,7 @@ public sealed class DiskObjectBackend : IObjectBackend
                 return ValueTask.CompletedTask;
             }
 
-            EnsureDirectory(quarantine);
+            AtomicFile.CreateDirectory(quarantine);
             Directory.Move(hashDirectory, Path.Combine(quarantine, $"{location.Hash}-{Guid.NewGuid():N}"));
             AtomicFile.SyncDirectory(quarantine);
             AtomicFile.SyncDirectory(Path.GetDirectoryName(hashDirectory)!);
@@ -379,7 +379,7 @@ public sealed class DiskObjectBackend : IObjectBackend
 
         // Renamed away first, so that the partition vanishes at once rather than file by file.
         var doomed = Path.Combine(TempPath(device), $"partition-{partition}-{Guid.NewGuid():N}");
-        EnsureDirectory(TempPath(device));
+        AtomicFile.CreateDirectory(TempPath(device));
         Directory.Move(partitionPath, doomed);
         AtomicFile.SyncDirectory(Path.GetDirectoryName(partitionPath)!);
         Directory.Delete(doomed, recursive: true);
@@ -439,7 +439,7 @@ public sealed class DiskObjectBackend : IObjectBackend
                 return false;
             }
 
-            EnsureDirectory(hashDirectory);
+            AtomicFile.CreateDirectory(hashDirectory);
             var target = Path.Combine(hashDirectory, file.Name);
             if (sidecarTempPath is not null)
             {
@@ -464,7 +464,7 @@ public sealed class DiskObjectBackend : IObjectBackend
         }
 
         var temp = TempPath(device);
-        EnsureDirectory(temp);
+        AtomicFile.CreateDirectory(temp);
         return Path.Combine(temp, Guid.NewGuid().ToString("N"));
     }
 
@@ -676,26 +676,6 @@ public sealed class DiskObjectBackend : IObjectBackend
         return Path.Combine(DevicePath(device), ObjectsDirectory, partition.ToString(CultureInfo.InvariantCulture));
     }
 
-    /// <summary>Creates a directory and its missing parents, syncing each parent so the new entries survive a crash.</summary>
-    private static void EnsureDirectory(string path)
-    {
-        if (Directory.Exists(path))
-        {
-            return;
-        }
-
-        var missing = new Stack<string>();
-        for (var current = path; !Directory.Exists(current); current = Path.GetDirectoryName(current)!)
-        {
-            missing.Push(current);
-        }
-
-        Directory.CreateDirectory(path);
-        foreach (var created in missing)
-        {
-            AtomicFile.SyncDirectory(Path.GetDirectoryName(created)!);
-        }
-    }
 
     private static void TryRemoveEmptyDirectory(string path)
     {

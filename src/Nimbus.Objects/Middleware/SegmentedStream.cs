@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
-using Nimbus.Objects.Proxy;
 using Nimbus.Objects.Http;
+using Nimbus.Objects.Proxy;
 
 namespace Nimbus.Objects.Middleware;
 

@@ -229,7 +229,10 @@ public sealed partial class ProxyServer
             }
         }
 
-        using var abort = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        // Tied to the client only while its body arrives: a replica still committing after the
+        // quorum answered must not be cut off when the client then goes away.
+        var abort = new CancellationTokenSource();
+        var clientGone = context.RequestAborted.Register(static source => ((CancellationTokenSource)source!).Cancel(), abort);
         var replicas = primaries.Select((primary, replica) =>
         {
             var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, useSynchronizationContext: false));
@@ -341,30 +344,59 @@ public sealed partial class ProxyServer
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
+        await clientGone.DisposeAsync();
         foreach (var replica in replicas)
         {
             // Backends see a body that ends early, and store nothing, when the client went away.
             await replica.Pipe.Writer.CompleteAsync(clientFailed ? new IOException("the client went away mid-upload") : null);
         }
 
-        // Each replica has the node timeout, from the end of the body, to commit and answer.
+        // Swift's post_quorum_timeout: once a quorum has stored the object the answer waits only a
+        // short while more for the other replicas, so one slow disk does not set every write's
+        // latency; a replica still committing finishes in the background (the replicator covers
+        // one that fails). Each replica has the node timeout, from the end of the body, to answer.
         var outcomes = new List<(int Status, string? ETag)>(replicas.Count);
-        foreach (var replica in replicas)
+        var waiting = replicas.ToList();
+        var deadline = Task.Delay(_backend.NodeTimeout, CancellationToken.None);
+        Task? graceEnds = null;
+        while (waiting.Count > 0)
         {
-            try
+            if (graceEnds is null && !clientFailed && outcomes.Count(o => o.Status == StatusCodes.Status201Created) >= Quorum(primaries.Count))
             {
-                outcomes.Add(await replica.Result.WaitAsync(_backend.NodeTimeout, CancellationToken.None));
+                graceEnds = Task.Delay(_settings.PostQuorumTimeout, CancellationToken.None);
             }
-            catch (TimeoutException)
+
+            var finished = await Task.WhenAny(waiting.Select(r => (Task)r.Result).Append(graceEnds ?? deadline).Append(deadline));
+            if (finished == graceEnds)
             {
-                await replica.Cancel.CancelAsync();
-                outcomes.Add(await replica.Result);
+                break;
             }
-            finally
+
+            if (finished == deadline)
             {
-                replica.Cancel.Dispose();
+                foreach (var late in waiting)
+                {
+                    await late.Cancel.CancelAsync();
+                    outcomes.Add(await late.Result);
+                    late.Cancel.Dispose();
+                }
+
+                waiting.Clear();
+                break;
             }
+
+            var done = waiting.First(r => r.Result == finished);
+            waiting.Remove(done);
+            outcomes.Add(await done.Result);
+            done.Cancel.Dispose();
         }
+
+        foreach (var straggler in waiting)
+        {
+            _ = straggler.Result.ContinueWith(_ => straggler.Cancel.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        _ = Task.WhenAll(replicas.Select(r => r.Result)).ContinueWith(_ => abort.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         if (clientFailed)
         {

@@ -16,6 +16,9 @@ public sealed record ProxySettings
     /// <summary>How long the proxy trusts what it learned about an account or container (Swift's recheck_*_existence).</summary>
     public TimeSpan InfoCacheTime { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a write that a quorum has stored waits for its other replicas (Swift's post_quorum_timeout).</summary>
+    public TimeSpan PostQuorumTimeout { get; init; } = TimeSpan.FromSeconds(0.5);
+
     /// <summary>Primaries plus handoffs a request may try (Swift's request_node_count, 2 × replicas).</summary>
     public int RequestNodeFactor { get; init; } = 2;
 }

@@ -91,11 +91,13 @@ public static class NimbusDaemon
             var url = BoundUrl(app);
             File.SetUnixFileMode(LocalApiSocket.PathIn(home), UnixFileMode.UserRead | UnixFileMode.UserWrite);
             app.Services.GetRequiredService<ServiceHealthRegistry>().Set(ApiService, ServiceState.Running);
-            await RuntimeEnvFile.WriteAsync(home, url, cancellationToken);
+            // swiftrc first: nimbus.env appearing is the signal that everything is ready.
             if (app.Services.GetService<ObjectStorage>() is { } objects)
             {
                 await objects.WriteSwiftRcAsync(home, url, cancellationToken);
             }
+
+            await RuntimeEnvFile.WriteAsync(home, url, cancellationToken);
 
             var info = app.Services.GetRequiredService<DaemonInfo>();
             var urlText = url.ToString();

@@ -65,7 +65,7 @@ public sealed class ObjectExpirer(StorageNodeSettings node, IObjectBackend objec
         var containerRing = rings.Containers;
         var containerPartition = containerRing.GetPartition(parts[0], parts[1]);
         var containerNodes = containerRing.GetPrimaryNodes(containerPartition);
-        var path = $"/{SwiftPath.Encode(parts[0])}/{SwiftPath.Encode(parts[1])}/{SwiftPath.Encode(parts[2], keepSlashes: true)}";
+        var path = SwiftPath.Join(parts[0], parts[1], parts[2]);
         var timestamp = SwiftTimestamp.FromSeconds(long.Parse(deleteAtText, CultureInfo.InvariantCulture));
         var deleted = 0;
         for (var replica = 0; replica < primaries.Count; replica++)

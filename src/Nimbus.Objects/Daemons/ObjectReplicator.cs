@@ -128,7 +128,7 @@ public sealed class ObjectReplicator(StorageNodeSettings node, IObjectBackend ob
             return true;
         }
 
-        var url = $"{BackendClient.ServerUrl(target.Ip, target.Port, "object")}/{SwiftPath.Encode(target.Device)}/{partition.ToString(CultureInfo.InvariantCulture)}{EncodeName(name)}";
+        var url = $"{BackendClient.ServerUrl(target.Ip, target.Port, "object")}/{SwiftPath.Encode(target.Device)}/{partition.ToString(CultureInfo.InvariantCulture)}{SwiftPath.JoinName(name)}";
         if (handle.Presence == ObjectPresence.Deleted)
         {
             var status = await backend.SendForStatusAsync(HttpMethod.Delete, url, [new("X-Timestamp", handle.Timestamp.Normal)], cancellationToken);
@@ -169,12 +169,6 @@ public sealed class ObjectReplicator(StorageNodeSettings node, IObjectBackend ob
         return true;
     }
 
-    /// <summary>"/a/c/o" as a request path, each part percent-encoded, slashes of the object name kept.</summary>
-    private static string EncodeName(string name)
-    {
-        var parts = name.TrimStart('/').Split('/', 3);
-        return parts.Length < 3 ? "/" + string.Join('/', parts.Select(p => SwiftPath.Encode(p))) : $"/{SwiftPath.Encode(parts[0])}/{SwiftPath.Encode(parts[1])}/{SwiftPath.Encode(parts[2], keepSlashes: true)}";
-    }
 
     private async Task<T?> ReplicateAsync<T>(string url, CancellationToken cancellationToken)
         where T : class

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Nimbus.Objects.Http;
 
@@ -117,6 +119,27 @@ public static class SwiftPath
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>The request path as the client sent it, still percent-encoded, without the query.</summary>
+    public static string RawPath(HttpContext context)
+    {
+        var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
+        var query = rawTarget.IndexOf('?', StringComparison.Ordinal);
+        return query < 0 ? rawTarget : rawTarget[..query];
+    }
+
+    /// <summary>"/account[/container[/object]]", each name percent-encoded, the object's slashes kept.</summary>
+    public static string Join(string account, string? container = null, string? obj = null) =>
+        "/" + Encode(account)
+        + (container is null ? string.Empty : "/" + Encode(container))
+        + (obj is null ? string.Empty : "/" + Encode(obj, keepSlashes: true));
+
+    /// <summary>A stored object's name ("/a/c/o", as object metadata keeps it) as a request path.</summary>
+    public static string JoinName(string name)
+    {
+        var parts = name.TrimStart('/').Split('/', 3);
+        return Join(parts[0], parts.Length > 1 ? parts[1] : null, parts.Length > 2 ? parts[2] : null);
     }
 
     /// <summary>Percent-encodes a name for a backend request path, keeping "/" when asked.</summary>

@@ -54,7 +54,7 @@ public sealed class StaticWeb : IProxyMiddleware
             "Host", "Content-Length", "Transfer-Encoding", "Connection", "User-Agent",
         };
 
-        private readonly string _rawPath = ProxyPipeline.RawPath(context);
+        private readonly string _rawPath = SwiftPath.RawPath(context);
         private string _index = string.Empty;
         private string _error = string.Empty;
         private string _listings = string.Empty;

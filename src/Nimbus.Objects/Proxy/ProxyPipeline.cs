@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Nimbus.Objects.Http;
 
 namespace Nimbus.Objects.Proxy;
@@ -84,7 +83,7 @@ public static class ProxyPipeline
     /// <summary>Reads /v1/{account}[/{container}[/{object}]] into the request's SwiftContext, as Swift's environ.</summary>
     internal static void ParsePath(HttpContext context)
     {
-        var rawPath = RawPath(context);
+        var rawPath = SwiftPath.RawPath(context);
         if (!rawPath.StartsWith("/v1/", StringComparison.Ordinal) && !rawPath.StartsWith("/v1.0/", StringComparison.Ordinal))
         {
             return;
@@ -98,14 +97,6 @@ public static class ProxyPipeline
         {
             context.Items[PathErrorKey] = error;
         }
-    }
-
-    /// <summary>The request path as the client sent it, still percent-encoded, without the query.</summary>
-    public static string RawPath(HttpContext context)
-    {
-        var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
-        var query = rawTarget.IndexOf('?', StringComparison.Ordinal);
-        return query < 0 ? rawTarget : rawTarget[..query];
     }
 
     /// <summary>Why a /v1 path could not be parsed, for the proxy's 412.</summary>

@@ -138,10 +138,7 @@ public sealed partial class ProxyServer
     private static string Host(RingDevice node) =>
         node.Ip.Contains(':', StringComparison.Ordinal) ? $"[{node.Ip}]:{node.Port}" : $"{node.Ip}:{node.Port}";
 
-    private static string BackendPath(string account, string? container = null, string? obj = null) =>
-        "/" + SwiftPath.Encode(account)
-        + (container is null ? string.Empty : "/" + SwiftPath.Encode(container))
-        + (obj is null ? string.Empty : "/" + SwiftPath.Encode(obj, keepSlashes: true));
+    private static string BackendPath(string account, string? container = null, string? obj = null) => SwiftPath.Join(account, container, obj);
 
     /// <summary>
     /// Reads from the first replica that answers with something other than not-found or an error,

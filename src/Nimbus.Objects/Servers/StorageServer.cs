@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Nimbus.Objects.Common;
 using Nimbus.Objects.Http;
@@ -46,9 +45,7 @@ public sealed partial class StorageServer
 
     public async Task HandleAsync(HttpContext context)
     {
-        var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
-        var query = rawTarget.IndexOf('?', StringComparison.Ordinal);
-        var rawPath = query < 0 ? rawTarget : rawTarget[..query];
+        var rawPath = SwiftPath.RawPath(context);
         if (!SwiftPath.TrySplit(rawPath, 3, 6, out var parts, out var error))
         {
             await SwiftResponse.WriteAsync(context, StatusCodes.Status400BadRequest, error);

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging.Console;
 using Nimbus.Daemon.Objects;
 using Nimbus.Daemon.Virt;
 using Nimbus.Platform.Configuration;
+using Nimbus.Platform.Data;
 using Nimbus.Platform.Errors;
 using Nimbus.Platform.Health;
 using Nimbus.Platform.Http;
@@ -24,7 +25,7 @@ namespace Nimbus.Daemon;
 public static class NimbusDaemon
 {
     /// <summary>The options classes whose keys nimbusd accepts; each service adds its own here.</summary>
-    internal static readonly Type[] OptionsTypes = [typeof(DaemonOptions), typeof(VirtOptions), typeof(ObjectsOptions)];
+    internal static readonly Type[] OptionsTypes = [typeof(DaemonOptions), typeof(DataOptions), typeof(VirtOptions), typeof(ObjectsOptions)];
 
     private const string ApiService = "api";
 
@@ -70,6 +71,7 @@ public static class NimbusDaemon
         var options = StrictOptionsBinder.Bind<DaemonOptions>(configuration);
         var virtOptions = StrictOptionsBinder.Bind<VirtOptions>(configuration);
         var objectsOptions = StrictOptionsBinder.Bind<ObjectsOptions>(configuration);
+        var dataOptions = StrictOptionsBinder.Bind<DataOptions>(configuration);
         StateDirectory.EnsureWritable(home);
         var address = IPAddress.Parse(options.Listen);
         EnsurePortFree(address, options.Port);
@@ -78,7 +80,7 @@ public static class NimbusDaemon
         WebApplication? app = null;
         try
         {
-            app = Build(configuration, options, virtOptions, objectsOptions, home, configureServices);
+            app = Build(configuration, options, dataOptions, virtOptions, objectsOptions, home, configureServices);
             try
             {
                 await app.StartAsync(cancellationToken);
@@ -116,7 +118,7 @@ public static class NimbusDaemon
         }
     }
 
-    private static WebApplication Build(IConfigurationRoot configuration, DaemonOptions options, VirtOptions virtOptions, ObjectsOptions objectsOptions, string home, Action<IServiceCollection>? configureServices)
+    private static WebApplication Build(IConfigurationRoot configuration, DaemonOptions options, DataOptions dataOptions, VirtOptions virtOptions, ObjectsOptions objectsOptions, string home, Action<IServiceCollection>? configureServices)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = home });
         builder.Configuration.Sources.Clear();
@@ -157,6 +159,8 @@ public static class NimbusDaemon
         configureServices?.Invoke(builder.Services);
         builder.Services.AddNimbusPlatform();
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(dataOptions);
+        builder.Services.AddSingleton<IDatabaseFactory>(_ => new DatabaseFactory(dataOptions, home));
         builder.Services.AddSingleton(virtOptions);
         builder.Services.AddSingleton<KvmAvailability>();
         if (options.Role == DaemonRole.All)

@@ -1,0 +1,122 @@
+using System.Data.Common;
+using System.Text.RegularExpressions;
+
+namespace Nimbus.Platform.Data;
+
+/// <summary>
+/// One service's database: a SQLite file or a PostgreSQL schema. Services read and write only
+/// through <see cref="ReadAsync{T}"/> and <see cref="WriteAsync{T}"/>; every write is one
+/// transaction, committed when the delegate returns and rolled back when it throws, so nothing
+/// half-written is ever visible.
+/// </summary>
+public abstract partial class Database : IAsyncDisposable
+{
+    private const string MigrationsTable = "schema_migrations";
+
+    protected Database(string service)
+    {
+        if (!ServiceName().IsMatch(service))
+        {
+            throw new ArgumentException($"'{service}' is not a service name: use lower-case letters, digits and underscores, starting with a letter.", nameof(service));
+        }
+
+        Service = service;
+    }
+
+    /// <summary>The owning service (<c>identity</c>, <c>images</c>): the SQLite file name or the PostgreSQL schema.</summary>
+    public string Service { get; }
+
+    public abstract DataProvider Provider { get; }
+
+    /// <summary>Where the data lives, for messages and logs; never includes a password.</summary>
+    public abstract string Location { get; }
+
+    public abstract Task<T> ReadAsync<T>(Func<DataSession, Task<T>> read, CancellationToken cancellationToken);
+
+    /// <summary>Runs <paramref name="write"/> in one transaction. It may run more than once when the engine asks for a retry (a serialization failure), so it must only touch the database.</summary>
+    public abstract Task<T> WriteAsync<T>(Func<DataSession, Task<T>> write, CancellationToken cancellationToken);
+
+    public Task WriteAsync(Func<DataSession, Task> write, CancellationToken cancellationToken) =>
+        WriteAsync<bool>(
+            async session =>
+            {
+                await write(session);
+                return true;
+            },
+            cancellationToken);
+
+    /// <summary>
+    /// Applies, in order, each migration not yet recorded, each in its own transaction with its
+    /// record. Refuses to start when an applied migration changed or the database is newer than this release.
+    /// </summary>
+    public async Task MigrateAsync(IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(migrations);
+        for (var i = 0; i < migrations.Count; i++)
+        {
+            if (migrations[i].Version != i + 1)
+            {
+                throw new ArgumentException($"{Service} migration '{migrations[i].Name}' has version {migrations[i].Version}; versions must run 1, 2, 3… in order.", nameof(migrations));
+            }
+        }
+
+        await PrepareAsync(cancellationToken);
+        foreach (var migration in migrations)
+        {
+            await WriteLockedAsync(
+                async session =>
+                {
+                    await session.ExecuteAsync($"CREATE TABLE IF NOT EXISTS {MigrationsTable} (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+                    var applied = await session.QueryAsync<AppliedMigration>($"SELECT version AS Version, name AS Name, checksum AS Checksum FROM {MigrationsTable} ORDER BY version");
+                    if (applied.Count > migrations.Count)
+                    {
+                        var newest = applied[^1];
+                        throw new DataUnavailableException(
+                            "data.schema_too_new",
+                            $"the {Service} database ({Location}) has schema version {newest.Version} ('{newest.Name}'), newer than this release knows ({migrations.Count}); run the release that wrote it, or restore a backup.");
+                    }
+
+                    var recorded = applied.FirstOrDefault(a => a.Version == migration.Version);
+                    if (recorded is not null)
+                    {
+                        if (recorded.Checksum != migration.Checksum)
+                        {
+                            throw new DataUnavailableException(
+                                "data.migration_changed",
+                                $"{Service} migration {migration.Version} ('{migration.Name}') differs from the one applied to {Location}; a migration that has landed must not be edited — add a new one instead.");
+                        }
+
+                        return;
+                    }
+
+                    await session.ExecuteAsync(migration.Sql);
+                    await session.ExecuteAsync(
+                        $"INSERT INTO {MigrationsTable} (version, name, checksum, applied_at) VALUES (@Version, @Name, @Checksum, @AppliedAt)",
+                        new { migration.Version, migration.Name, migration.Checksum, AppliedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
+                },
+                cancellationToken);
+        }
+    }
+
+    /// <summary>The versions recorded as applied, oldest first.</summary>
+    public Task<IReadOnlyList<int>> AppliedMigrationsAsync(CancellationToken cancellationToken) =>
+        ReadAsync(
+            async session => (IReadOnlyList<int>)(await session.QueryAsync<long>($"SELECT version FROM {MigrationsTable} ORDER BY version")).Select(v => (int)v).ToList(),
+            cancellationToken);
+
+    public abstract ValueTask DisposeAsync();
+
+    /// <summary>Creates whatever must exist before the first migration (the file, the schema).</summary>
+    protected abstract Task PrepareAsync(CancellationToken cancellationToken);
+
+    /// <summary>A write transaction that also keeps other nodes from migrating the same schema at once.</summary>
+    protected abstract Task WriteLockedAsync(Func<DataSession, Task> write, CancellationToken cancellationToken);
+
+    protected static DataSession Session(DbConnection connection, DbTransaction? transaction, Func<Exception, Exception?> translate, CancellationToken cancellationToken) =>
+        new(connection, transaction, translate, cancellationToken);
+
+    [GeneratedRegex("^[a-z][a-z0-9_]{0,62}$")]
+    private static partial Regex ServiceName();
+
+    private sealed record AppliedMigration(long Version, string Name, string Checksum);
+}

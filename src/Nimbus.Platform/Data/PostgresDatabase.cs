@@ -1,0 +1,103 @@
+using Npgsql;
+
+namespace Nimbus.Platform.Data;
+
+/// <summary>
+/// A service's state in its own schema of a PostgreSQL database shared by every node. Writes run
+/// at read committed and are retried when PostgreSQL reports a serialization failure or deadlock.
+/// </summary>
+internal sealed class PostgresDatabase : Database
+{
+    // PostgreSQL error codes (postgresql.org/docs/current/errcodes-appendix.html).
+    private const string UniqueViolation = "23505";
+    private const string SerializationFailure = "40001";
+    private const string DeadlockDetected = "40P01";
+    private const int MaxAttempts = 5;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _location;
+
+    public PostgresDatabase(string service, string connectionString)
+        : base(service)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { SearchPath = service };
+        _location = $"postgresql://{builder.Host}:{builder.Port}/{builder.Database ?? builder.Username} schema {service}";
+        _dataSource = NpgsqlDataSource.Create(builder);
+    }
+
+    public override DataProvider Provider => DataProvider.Postgres;
+
+    public override string Location => _location;
+
+    public override async Task<T> ReadAsync<T>(Func<DataSession, Task<T>> read, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        await using var connection = await OpenAsync(cancellationToken);
+        return await read(Session(connection, null, Translate, cancellationToken));
+    }
+
+    public override async Task<T> WriteAsync<T>(Func<DataSession, Task<T>> write, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var connection = await OpenAsync(cancellationToken);
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                var result = await write(Session(connection, transaction, Translate, cancellationToken));
+                await transaction.CommitAsync(CancellationToken.None);
+                return result;
+            }
+            catch (PostgresException ex) when (ex.SqlState is SerializationFailure or DeadlockDetected && attempt < MaxAttempts)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(10 * attempt * Random.Shared.Next(1, 4)), cancellationToken);
+            }
+        }
+    }
+
+    public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    protected override async Task PrepareAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"CREATE SCHEMA IF NOT EXISTS {Service}";
+        try
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (PostgresException ex) when (ex.SqlState == UniqueViolation)
+        {
+            // Two nodes created the schema at the same moment; it exists, which is all that matters.
+        }
+    }
+
+    protected override Task WriteLockedAsync(Func<DataSession, Task> write, CancellationToken cancellationToken) =>
+        WriteAsync(
+            async session =>
+            {
+                // Nodes starting together migrate one at a time; the lock ends with the transaction.
+                await session.ScalarAsync<object>("SELECT pg_advisory_xact_lock(hashtext(@Service))", new { Service });
+                await write(session);
+            },
+            cancellationToken);
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _dataSource.OpenConnectionAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            throw new DataUnavailableException("data.unavailable", $"cannot reach the {Service} database at {_location}: {ex.Message}; check that PostgreSQL is running and Data:ConnectionString is right.", ex);
+        }
+    }
+
+    private Exception? Translate(Exception exception) => exception switch
+    {
+        PostgresException { SqlState: UniqueViolation } ex => new DuplicateKeyException(ex.ConstraintName ?? "unique", ex),
+        _ => null,
+    };
+}

@@ -1,0 +1,122 @@
+using Microsoft.Data.Sqlite;
+
+namespace Nimbus.Platform.Data;
+
+/// <summary>
+/// A service's state in one SQLite file (WAL, full sync on commit, foreign keys on). SQLite has one
+/// writer at a time, so writes queue here rather than spin on the file lock; reads run alongside.
+/// </summary>
+internal sealed class SqliteDatabase : Database
+{
+    // SQLITE_CONSTRAINT_UNIQUE and SQLITE_CONSTRAINT_PRIMARYKEY (sqlite.org/rescode.html).
+    private const int ConstraintUnique = 2067;
+    private const int ConstraintPrimaryKey = 1555;
+
+    private readonly string _path;
+    private readonly string _connectionString;
+    private readonly SemaphoreSlim _writer = new(1, 1);
+
+    public SqliteDatabase(string service, string directory, int busyTimeoutSeconds)
+        : base(service)
+    {
+        _path = Path.Combine(directory, service + ".db");
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = _path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = busyTimeoutSeconds,
+            ForeignKeys = true,
+        }.ToString();
+    }
+
+    public override DataProvider Provider => DataProvider.Sqlite;
+
+    public override string Location => _path;
+
+    public override async Task<T> ReadAsync<T>(Func<DataSession, Task<T>> read, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        await using var connection = await OpenAsync(cancellationToken);
+        return await read(Session(connection, null, Translate, cancellationToken));
+    }
+
+    public override async Task<T> WriteAsync<T>(Func<DataSession, Task<T>> write, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        await _writer.WaitAsync(cancellationToken);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            // Durable at commit, not only when the WAL is checkpointed: an acknowledged write survives power loss.
+            await using (var pragma = connection.CreateCommand())
+            {
+                pragma.CommandText = "PRAGMA synchronous = FULL";
+                await pragma.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+            var result = await write(Session(connection, transaction, Translate, cancellationToken));
+            // Commit is not cancelled half-way: once the work is done it lands or fails as a whole.
+            await transaction.CommitAsync(CancellationToken.None);
+            return result;
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        _writer.Dispose();
+        using (var connection = new SqliteConnection(_connectionString))
+        {
+            SqliteConnection.ClearPool(connection);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    protected override async Task PrepareAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode = WAL";
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    protected override Task WriteLockedAsync(Func<DataSession, Task> write, CancellationToken cancellationToken) =>
+        WriteAsync(write, cancellationToken);
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch (SqliteException ex)
+        {
+            await connection.DisposeAsync();
+            throw new DataUnavailableException("data.unavailable", $"cannot open the {Service} database {_path}: {ex.Message}; check that the file is a SQLite database this user can write, or restore it from a backup.", ex);
+        }
+    }
+
+    private Exception? Translate(Exception exception) => exception switch
+    {
+        SqliteException { SqliteExtendedErrorCode: ConstraintUnique or ConstraintPrimaryKey } ex => new DuplicateKeyException(ConstraintName(ex.Message), ex),
+        SqliteException { SqliteErrorCode: 11 or 26 } ex => new DataUnavailableException("data.corrupt", $"the {Service} database {_path} is damaged ({ex.Message}); restore it from a backup.", ex),
+        _ => null,
+    };
+
+    // "SQLite Error 19: 'UNIQUE constraint failed: users.domain_id, users.name'."
+    private static string ConstraintName(string message)
+    {
+        var at = message.IndexOf("failed: ", StringComparison.Ordinal);
+        return at < 0 ? "unique" : message[(at + "failed: ".Length)..].TrimEnd('.', '\'');
+    }
+}

@@ -41,6 +41,11 @@ public sealed record LocalClusterSettings(string Root, string Ip)
 
     /// <summary>The ratelimit filter's rates; all off by default, as in Swift.</summary>
     public RateLimitSettings RateLimit { get; init; } = new();
+
+    /// <summary>Identity's token check for keystoneauth; without it only tempauth tokens are accepted.</summary>
+    public Nimbus.Platform.Auth.ITokenValidator? TokenValidator { get; init; }
+
+    public KeystoneAuthSettings KeystoneAuth { get; init; } = new();
 }
 
 /// <summary>
@@ -110,6 +115,7 @@ public sealed class LocalCluster : IAsyncDisposable
                 new FormPost(time, info),
                 new RateLimit(settings.RateLimit, time, loggerFactory.CreateLogger<RateLimit>(), info),
                 new TempAuth(auth, time, info),
+                new KeystoneAuth(settings.KeystoneAuth, settings.TokenValidator, info),
                 new StaticWeb(proxy, info),
                 new ContainerQuotas(info),
                 new AccountQuotas(info),

@@ -24,9 +24,10 @@ public static class ProxyPipeline
     /// <summary>
     /// The default order; each filter sits where Swift's proxy-server.conf-sample puts it. cors
     /// stands for what Swift's proxy-server app does itself, ahead of auth so that a preflight
-    /// needs no token; staticweb follows the auth filter, whose authorization it uses.
+    /// needs no token; staticweb follows the auth filters, whose authorization it uses. keystoneauth
+    /// accepts Identity tokens where tempauth accepts its own.
     /// </summary>
-    public const string DefaultPipeline = "catch_errors healthcheck cors bulk tempurl formpost ratelimit tempauth staticweb container-quotas account-quotas slo dlo versioned_writes proxy-server";
+    public const string DefaultPipeline = "catch_errors healthcheck cors bulk tempurl formpost ratelimit tempauth keystoneauth staticweb container-quotas account-quotas slo dlo versioned_writes proxy-server";
 
     /// <summary>Paths the pipeline answers on the API host: the Swift API, v1 auth, capabilities and the health check.</summary>
     public static bool Handles(PathString path) =>

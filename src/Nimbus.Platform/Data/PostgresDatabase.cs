@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Npgsql;
 
 namespace Nimbus.Platform.Data;
@@ -6,19 +7,22 @@ namespace Nimbus.Platform.Data;
 /// A service's state in its own schema of a PostgreSQL database shared by every node. Writes run
 /// at read committed and are retried when PostgreSQL reports a serialization failure or deadlock.
 /// </summary>
-internal sealed class PostgresDatabase : Database
+internal sealed partial class PostgresDatabase : Database
 {
     // PostgreSQL error codes (postgresql.org/docs/current/errcodes-appendix.html).
     private const string UniqueViolation = "23505";
     private const string SerializationFailure = "40001";
     private const string DeadlockDetected = "40P01";
+    private const string DuplicateSchema = "42P06";
+    private const string UndefinedTable = "42P01";
+    private const string InvalidSchemaName = "3F000";
     private const int MaxAttempts = 5;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _location;
 
-    public PostgresDatabase(string service, string connectionString)
-        : base(service)
+    public PostgresDatabase(string service, string connectionString, TimeProvider timeProvider)
+        : base(service, timeProvider)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { SearchPath = service };
         _location = $"postgresql://{builder.Host}:{builder.Port}/{builder.Database ?? builder.Username} schema {service}";
@@ -33,7 +37,7 @@ internal sealed class PostgresDatabase : Database
     {
         ArgumentNullException.ThrowIfNull(read);
         await using var connection = await OpenAsync(cancellationToken);
-        return await read(Session(connection, null, Translate, cancellationToken));
+        return await read(Session(connection, null, Translate, Dialect, cancellationToken));
     }
 
     public override async Task<T> WriteAsync<T>(Func<DataSession, Task<T>> write, CancellationToken cancellationToken)
@@ -45,7 +49,9 @@ internal sealed class PostgresDatabase : Database
             {
                 await using var connection = await OpenAsync(cancellationToken);
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                var result = await write(Session(connection, transaction, Translate, cancellationToken));
+                var result = await write(Session(connection, transaction, Translate, Dialect, cancellationToken));
+                // Cancelled before the commit: nothing lands. Once the commit starts it is not cut short.
+                cancellationToken.ThrowIfCancellationRequested();
                 await transaction.CommitAsync(CancellationToken.None);
                 return result;
             }
@@ -67,7 +73,7 @@ internal sealed class PostgresDatabase : Database
         {
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
-        catch (PostgresException ex) when (ex.SqlState == UniqueViolation)
+        catch (PostgresException ex) when (ex.SqlState is UniqueViolation or DuplicateSchema)
         {
             // Two nodes created the schema at the same moment; it exists, which is all that matters.
         }
@@ -94,6 +100,19 @@ internal sealed class PostgresDatabase : Database
             throw new DataUnavailableException("data.unavailable", $"cannot reach the {Service} database at {_location}: {ex.Message}; check that PostgreSQL is running and Data:ConnectionString is right.", ex);
         }
     }
+
+    private protected override bool IsMissingTable(Exception exception) =>
+        exception is PostgresException { SqlState: UndefinedTable or InvalidSchemaName };
+
+    /// <summary>
+    /// Dapper expands <c>IN @ids</c> into one parameter per item on SQLite, but hands Npgsql the
+    /// list as one array parameter, and <c>IN $1</c> is not PostgreSQL; <c>= ANY($1)</c> is the same test.
+    /// </summary>
+    private static string Dialect(string sql) =>
+        sql.Contains('@', StringComparison.Ordinal) ? InList().Replace(sql, match => (match.Groups["not"].Success ? "<> ALL(@" : "= ANY(@") + match.Groups["name"].Value + ")") : sql;
+
+    [GeneratedRegex(@"\b(?<not>NOT\s+)?IN\s+@(?<name>[A-Za-z_][A-Za-z0-9_]*)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex InList();
 
     private Exception? Translate(Exception exception) => exception switch
     {

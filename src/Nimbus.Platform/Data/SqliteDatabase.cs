@@ -11,13 +11,16 @@ internal sealed class SqliteDatabase : Database
     // SQLITE_CONSTRAINT_UNIQUE and SQLITE_CONSTRAINT_PRIMARYKEY (sqlite.org/rescode.html).
     private const int ConstraintUnique = 2067;
     private const int ConstraintPrimaryKey = 1555;
+    private const int SqliteError = 1;
+    private const int SqliteCorrupt = 11;
+    private const int SqliteNotADatabase = 26;
 
     private readonly string _path;
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writer = new(1, 1);
 
-    public SqliteDatabase(string service, string directory, int busyTimeoutSeconds)
-        : base(service)
+    public SqliteDatabase(string service, string directory, int busyTimeoutSeconds, TimeProvider timeProvider)
+        : base(service, timeProvider)
     {
         _path = Path.Combine(directory, service + ".db");
         _connectionString = new SqliteConnectionStringBuilder
@@ -58,9 +61,14 @@ internal sealed class SqliteDatabase : Database
 
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
             var result = await write(Session(connection, transaction, Translate, cancellationToken));
-            // Commit is not cancelled half-way: once the work is done it lands or fails as a whole.
+            // Cancelled before the commit: nothing lands. Once the commit starts it is not cut short.
+            cancellationToken.ThrowIfCancellationRequested();
             await transaction.CommitAsync(CancellationToken.None);
             return result;
+        }
+        catch (SqliteException ex) when (Translate(ex) is { } translated)
+        {
+            throw translated;
         }
         finally
         {
@@ -81,11 +89,18 @@ internal sealed class SqliteDatabase : Database
 
     protected override async Task PrepareAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
+        // Readers and the writer do not block each other; the mode is kept in the file.
         command.CommandText = "PRAGMA journal_mode = WAL";
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        try
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (SqliteException ex) when (Translate(ex) is { } translated)
+        {
+            throw translated;
+        }
     }
 
     protected override Task WriteLockedAsync(Func<DataSession, Task> write, CancellationToken cancellationToken) =>
@@ -96,10 +111,11 @@ internal sealed class SqliteDatabase : Database
         var connection = new SqliteConnection(_connectionString);
         try
         {
+            Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
             await connection.OpenAsync(cancellationToken);
             return connection;
         }
-        catch (SqliteException ex)
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
         {
             await connection.DisposeAsync();
             throw new DataUnavailableException("data.unavailable", $"cannot open the {Service} database {_path}: {ex.Message}; check that the file is a SQLite database this user can write, or restore it from a backup.", ex);
@@ -109,9 +125,12 @@ internal sealed class SqliteDatabase : Database
     private Exception? Translate(Exception exception) => exception switch
     {
         SqliteException { SqliteExtendedErrorCode: ConstraintUnique or ConstraintPrimaryKey } ex => new DuplicateKeyException(ConstraintName(ex.Message), ex),
-        SqliteException { SqliteErrorCode: 11 or 26 } ex => new DataUnavailableException("data.corrupt", $"the {Service} database {_path} is damaged ({ex.Message}); restore it from a backup.", ex),
+        SqliteException { SqliteErrorCode: SqliteCorrupt or SqliteNotADatabase } ex => new DataUnavailableException("data.corrupt", $"the {Service} database {_path} is damaged ({ex.Message}); restore it from a backup.", ex),
         _ => null,
     };
+
+    private protected override bool IsMissingTable(Exception exception) =>
+        exception is SqliteException { SqliteErrorCode: SqliteError } ex && ex.Message.Contains("no such table", StringComparison.Ordinal);
 
     // "SQLite Error 19: 'UNIQUE constraint failed: users.domain_id, users.name'."
     private static string ConstraintName(string message)

@@ -76,7 +76,7 @@ public sealed class DataSession
     {
         if (_transaction is null)
         {
-            throw new InvalidOperationException("Rows change only inside Database.WriteAsync.");
+            throw new InvalidOperationException("Rows change only inside Database.WriteAsync; this session comes from ReadAsync.");
         }
 
         try

@@ -132,6 +132,10 @@ public abstract partial class Database : IAsyncDisposable
     private protected static DataSession Session(DbConnection connection, DbTransaction? transaction, Func<Exception, Exception?> translate, Func<string, string> dialect, CancellationToken cancellationToken) =>
         new(connection, transaction, translate, dialect, cancellationToken);
 
+    /// <summary>A read session tried to change rows (through a query, since ExecuteAsync refuses outright).</summary>
+    private protected static InvalidOperationException ReadOnlySession(Exception exception) =>
+        new("Rows change only inside Database.WriteAsync; this statement ran in a ReadAsync session.", exception);
+
     /// <summary>Whether <paramref name="exception"/> says a table does not exist (a database never migrated).</summary>
     private protected abstract bool IsMissingTable(Exception exception);
 

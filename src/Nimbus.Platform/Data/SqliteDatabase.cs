@@ -14,6 +14,7 @@ internal sealed class SqliteDatabase : Database
     private const int SqliteError = 1;
     private const int SqliteCorrupt = 11;
     private const int SqliteNotADatabase = 26;
+    private const int SqliteReadOnly = 8;
 
     private readonly string _path;
     private readonly string _connectionString;
@@ -42,7 +43,9 @@ internal sealed class SqliteDatabase : Database
     {
         ArgumentNullException.ThrowIfNull(read);
         await using var connection = await OpenAsync(cancellationToken);
-        return await read(Session(connection, null, Translate, cancellationToken));
+        // Pooled connections serve writes too; this one refuses changes until a write turns it back.
+        await PragmaAsync(connection, "PRAGMA query_only = 1", cancellationToken);
+        return await read(Session(connection, null, TranslateRead, cancellationToken));
     }
 
     public override async Task<T> WriteAsync<T>(Func<DataSession, Task<T>> write, CancellationToken cancellationToken)
@@ -53,11 +56,7 @@ internal sealed class SqliteDatabase : Database
         {
             await using var connection = await OpenAsync(cancellationToken);
             // Durable at commit, not only when the WAL is checkpointed: an acknowledged write survives power loss.
-            await using (var pragma = connection.CreateCommand())
-            {
-                pragma.CommandText = "PRAGMA synchronous = FULL";
-                await pragma.ExecuteNonQueryAsync(cancellationToken);
-            }
+            await PragmaAsync(connection, "PRAGMA query_only = 0; PRAGMA synchronous = FULL", cancellationToken);
 
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
             var result = await write(Session(connection, transaction, Translate, cancellationToken));
@@ -90,17 +89,8 @@ internal sealed class SqliteDatabase : Database
     protected override async Task PrepareAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
         // Readers and the writer do not block each other; the mode is kept in the file.
-        command.CommandText = "PRAGMA journal_mode = WAL";
-        try
-        {
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-        catch (SqliteException ex) when (Translate(ex) is { } translated)
-        {
-            throw translated;
-        }
+        await PragmaAsync(connection, "PRAGMA query_only = 0; PRAGMA journal_mode = WAL", cancellationToken);
     }
 
     protected override Task WriteLockedAsync(Func<DataSession, Task> write, CancellationToken cancellationToken) =>
@@ -121,6 +111,26 @@ internal sealed class SqliteDatabase : Database
             throw new DataUnavailableException("data.unavailable", $"cannot open the {Service} database {_path}: {ex.Message}; check that the file is a SQLite database this user can write, or restore it from a backup.", ex);
         }
     }
+
+    private async Task PragmaAsync(SqliteConnection connection, string pragma, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = pragma;
+        try
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (SqliteException ex) when (Translate(ex) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    private Exception? TranslateRead(Exception exception) => exception switch
+    {
+        SqliteException { SqliteErrorCode: SqliteReadOnly } ex => ReadOnlySession(ex),
+        _ => Translate(exception),
+    };
 
     private Exception? Translate(Exception exception) => exception switch
     {

@@ -199,6 +199,21 @@ public abstract class DatabaseConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_read_cannot_change_rows_even_through_a_query()
+    {
+        await Db.MigrateAsync([Items, Counters], None);
+        await Db.WriteAsync(session => session.ExecuteAsync("INSERT INTO counters (name, value) VALUES ('hits', 1)"), None);
+
+        var insert = await Assert.ThrowsAsync<InvalidOperationException>(() => Db.ReadAsync(session => session.QueryAsync<string>(InsertItem + " RETURNING id", Item("a", "alpha")), None));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Db.ReadAsync(session => session.ScalarAsync<long>("UPDATE counters SET value = value + 1 RETURNING value"), None));
+        await Db.WriteAsync(session => session.ExecuteAsync("UPDATE counters SET value = value + 1"), None);
+
+        Assert.Contains("WriteAsync", insert.Message, StringComparison.Ordinal);
+        Assert.Equal(0, await CountAsync("items"));
+        Assert.Equal(2, await Db.ReadAsync(session => session.ScalarAsync<long>("SELECT value FROM counters"), None));
+    }
+
+    [Fact]
     public async Task Cancellation_before_commit_leaves_nothing()
     {
         await Db.MigrateAsync([Items], None);
@@ -489,6 +504,22 @@ public abstract class DatabaseConformanceTests : IAsyncLifetime
         Assert.Equal(0, changed);
         Assert.Equal(1, changedByKey);
         Assert.Equal([new Narrow("a", 1, true, 2), new Narrow("b", 3, true, 2)], await Db.ReadAsync(session => session.QueryAsync<Narrow>("SELECT id, size, enabled, COUNT(*) OVER () AS total FROM items ORDER BY id"), None));
+    }
+
+    [Fact]
+    public async Task Insert_on_conflict_do_update_changes_the_existing_row()
+    {
+        await Db.MigrateAsync([Items], None);
+        await InsertItemAsync("a", "alpha", size: 1);
+
+        const string Upsert = InsertItem + " ON CONFLICT (id) DO UPDATE SET size = excluded.size, note = excluded.note";
+        await Db.WriteAsync(session => session.ExecuteAsync(Upsert, Item("a", "alpha", size: 5, note: "updated")), None);
+        await Db.WriteAsync(session => session.ExecuteAsync(Upsert, Item("b", "beta", size: 6)), None);
+
+        Assert.Equal(
+            [new IdNote("a", "updated"), new IdNote("b", null)],
+            await Db.ReadAsync(session => session.QueryAsync<IdNote>("SELECT id, note FROM items ORDER BY id"), None));
+        Assert.Equal(11, await Db.ReadAsync(session => session.ScalarAsync<long>("SELECT SUM(size) FROM items"), None));
     }
 
     [Fact]

@@ -36,6 +36,34 @@ public sealed class PostgresDatabaseTests : DatabaseConformanceTests
     }
 
     [Fact]
+    public async Task A_write_that_deadlocks_is_retried_and_both_writes_land()
+    {
+        await Db.MigrateAsync([Items, Counters], None);
+        await Db.WriteAsync(session => session.ExecuteAsync("INSERT INTO counters (name, value) VALUES ('left', 0), ('right', 0)"), None);
+        var firstLocked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondLocked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var attempts = 0;
+
+        // Each locks one row, waits until the other holds its row, then wants the other's: PostgreSQL
+        // aborts one of them, and the data layer runs that one again.
+        Task Writer(string mine, string theirs, TaskCompletionSource locked, TaskCompletionSource other) => Task.Run(() => Db.WriteAsync(
+            async session =>
+            {
+                Interlocked.Increment(ref attempts);
+                await session.ExecuteAsync("UPDATE counters SET value = value + 1 WHERE name = @Name", new { Name = mine });
+                locked.TrySetResult();
+                await other.Task.WaitAsync(TimeSpan.FromSeconds(30));
+                await session.ExecuteAsync("UPDATE counters SET value = value + 10 WHERE name = @Name", new { Name = theirs });
+            },
+            None));
+
+        await Task.WhenAll(Writer("left", "right", firstLocked, secondLocked), Writer("right", "left", secondLocked, firstLocked));
+
+        Assert.Equal(3, attempts);
+        Assert.Equal([11L, 11L], await Db.ReadAsync(session => session.QueryAsync<long>("SELECT value FROM counters ORDER BY name"), None));
+    }
+
+    [Fact]
     public async Task A_wrong_port_is_unavailable_naming_host_and_port_but_not_the_password()
     {
         var builder = new NpgsqlConnectionStringBuilder(Store.Options.ConnectionString) { Port = ClosedPort(), Password = "not-for-logs-4711" };

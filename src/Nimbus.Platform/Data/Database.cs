@@ -13,6 +13,9 @@ public abstract partial class Database : IAsyncDisposable
 {
     private const string MigrationsTable = "schema_migrations";
 
+    // Set for the code a write delegate runs, so a write nested in it is caught (see EnterWrite).
+    private readonly AsyncLocal<bool> _writing = new();
+
     protected Database(string service)
         : this(service, TimeProvider.System)
     {
@@ -131,6 +134,21 @@ public abstract partial class Database : IAsyncDisposable
 
     private protected static DataSession Session(DbConnection connection, DbTransaction? transaction, Func<Exception, Exception?> translate, Func<string, string> dialect, CancellationToken cancellationToken) =>
         new(connection, transaction, translate, dialect, cancellationToken);
+
+    /// <summary>
+    /// Marks the rest of the calling WriteAsync as inside a write. A write nested in another of the
+    /// same database would wait for itself on SQLite and commit apart from it on PostgreSQL; both
+    /// are bugs, refused at once. The mark ends when the calling async method returns.
+    /// </summary>
+    private protected void EnterWrite()
+    {
+        if (_writing.Value)
+        {
+            throw new InvalidOperationException($"WriteAsync on the {Service} database was called inside another WriteAsync of it; do the whole change in the outer write's session.");
+        }
+
+        _writing.Value = true;
+    }
 
     /// <summary>A read session tried to change rows (through a query, since ExecuteAsync refuses outright).</summary>
     private protected static InvalidOperationException ReadOnlySession(Exception exception) =>

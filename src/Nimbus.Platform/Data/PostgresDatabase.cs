@@ -48,6 +48,7 @@ internal sealed partial class PostgresDatabase : Database
     public override async Task<T> WriteAsync<T>(Func<DataSession, Task<T>> write, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(write);
+        EnterWrite();
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -62,6 +63,8 @@ internal sealed partial class PostgresDatabase : Database
             }
             catch (PostgresException ex) when (ex.SqlState is SerializationFailure or DeadlockDetected && attempt < MaxAttempts)
             {
+                // A short, jittered real-time pause so the colliding writers do not meet again at once;
+                // it is contention back-off, not service time, so it does not follow the injected clock.
                 await Task.Delay(TimeSpan.FromMilliseconds(10 * attempt * Random.Shared.Next(1, 4)), cancellationToken);
             }
         }

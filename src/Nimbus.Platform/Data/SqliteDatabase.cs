@@ -51,6 +51,7 @@ internal sealed class SqliteDatabase : Database
     public override async Task<T> WriteAsync<T>(Func<DataSession, Task<T>> write, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(write);
+        EnterWrite();
         await _writer.WaitAsync(cancellationToken);
         try
         {

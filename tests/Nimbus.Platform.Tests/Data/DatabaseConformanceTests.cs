@@ -214,6 +214,44 @@ public abstract class DatabaseConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_write_inside_a_write_of_the_same_database_is_refused_and_the_outer_write_keeps_nothing()
+    {
+        await Db.MigrateAsync([Items], None);
+        var other = Store.Factory.Open("conformance_other");
+        await other.MigrateAsync([Items], None);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Db.WriteAsync(
+            async session =>
+            {
+                await session.ExecuteAsync(InsertItem, Item("a", "alpha"));
+                await other.WriteAsync(inner => inner.ExecuteAsync(InsertItem, Item("x", "other service")), None);
+                await Db.WriteAsync(inner => inner.ExecuteAsync(InsertItem, Item("b", "beta")), None);
+            },
+            None));
+        await InsertItemAsync("c", "gamma");
+
+        Assert.Contains("inside another WriteAsync", error.Message, StringComparison.Ordinal);
+        Assert.Equal(["c"], await IdsAsync());
+        Assert.Equal(["x"], await other.ReadAsync(session => session.QueryAsync<string>("SELECT id FROM items"), None));
+    }
+
+    [Fact]
+    public async Task Applied_migrations_are_stamped_by_the_injected_clock()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero));
+        await using var factory = new DatabaseFactory(Store.Options, Store.Home ?? Path.GetTempPath(), clock);
+        var database = factory.Open(ServiceName);
+
+        await database.MigrateAsync([Items], None);
+        clock.Advance(TimeSpan.FromMinutes(1));
+        await database.MigrateAsync([Items, Counters], None);
+
+        Assert.Equal(
+            [clock.Start.ToUnixTimeMilliseconds(), clock.Start.AddMinutes(1).ToUnixTimeMilliseconds()],
+            await database.ReadAsync(session => session.QueryAsync<long>("SELECT applied_at FROM schema_migrations ORDER BY version"), None));
+    }
+
+    [Fact]
     public async Task Cancellation_before_commit_leaves_nothing()
     {
         await Db.MigrateAsync([Items], None);

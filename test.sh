@@ -8,8 +8,9 @@ cd "$(dirname "$0")"
 
 require_dotnet
 # virt-xml-validate (libvirt's own schemas) judges the XML Nimbus writes; QEMU runs the QMP and guest tests;
-# the swift client (python3-swiftclient) judges the object storage API.
-ensure_packages libvirt-clients libxml2-utils qemu-system-x86 qemu-utils python3-swiftclient
+# the swift client (python3-swiftclient) judges the object storage API; PostgreSQL runs the data-layer
+# tests on the second engine.
+ensure_packages libvirt-clients libxml2-utils qemu-system-x86 qemu-utils python3-swiftclient postgresql
 
 echo "==> building (warnings are errors)"
 dotnet build Nimbus.slnx -c Debug --nologo -v quiet -warnaserror
@@ -25,7 +26,18 @@ publish_executables
 
 echo "==> running tests"
 results=$(mktemp -d)
-trap 'rm -rf "$results"' EXIT
+postgres_dir=$(mktemp -d)
+trap 'scripts/test-postgres.sh stop "$postgres_dir" || true; rm -rf "$results"' EXIT
+# A throwaway PostgreSQL cluster for every test project; TestDatabase makes a fresh database per test.
+postgres_line=$(scripts/test-postgres.sh start "$postgres_dir" | tail -n 1) || postgres_line=
+case "$postgres_line" in
+  NIMBUS_TEST_POSTGRES=*) export "$postgres_line" ;;
+  *)
+    echo "test.sh: scripts/test-postgres.sh did not print the connection line; see above." >&2
+    echo "tests: 0 passed, 1 failed"
+    exit 1
+    ;;
+esac
 passed=0 failed=0 skipped=0 projects=0
 for project in $(find tests -name '*.csproj' | sort); do
   name=$(basename "$project" .csproj)

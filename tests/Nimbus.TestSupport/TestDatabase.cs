@@ -33,6 +33,9 @@ public sealed class TestDatabase : IAsyncDisposable
     /// <summary>The settings that point a daemon at this store.</summary>
     public DataOptions Options { get; }
 
+    /// <summary>The state directory whose <c>data</c> folder holds the SQLite files; null on PostgreSQL.</summary>
+    public string? Home => _directory?.Path;
+
     public static async Task<TestDatabase> CreateAsync(DataProvider provider)
     {
         if (provider == DataProvider.Sqlite)

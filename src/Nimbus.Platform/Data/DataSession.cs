@@ -13,12 +13,19 @@ public sealed class DataSession
     private readonly DbConnection _connection;
     private readonly DbTransaction? _transaction;
     private readonly Func<Exception, Exception?> _translate;
+    private readonly Func<string, string> _dialect;
 
     internal DataSession(DbConnection connection, DbTransaction? transaction, Func<Exception, Exception?> translate, CancellationToken cancellationToken)
+        : this(connection, transaction, translate, static sql => sql, cancellationToken)
+    {
+    }
+
+    internal DataSession(DbConnection connection, DbTransaction? transaction, Func<Exception, Exception?> translate, Func<string, string> dialect, CancellationToken cancellationToken)
     {
         _connection = connection;
         _transaction = transaction;
         _translate = translate;
+        _dialect = dialect;
         CancellationToken = cancellationToken;
     }
 
@@ -69,7 +76,7 @@ public sealed class DataSession
     {
         if (_transaction is null)
         {
-            throw new InvalidOperationException("Rows change only inside Database.WriteAsync.");
+            throw new InvalidOperationException("Rows change only inside Database.WriteAsync; this session comes from ReadAsync.");
         }
 
         try
@@ -83,5 +90,5 @@ public sealed class DataSession
     }
 
     private CommandDefinition Command(string sql, object? args) =>
-        new(sql, args, _transaction, commandTimeout: null, flags: CommandFlags.Buffered, cancellationToken: CancellationToken);
+        new(_dialect(sql), args, _transaction, commandTimeout: null, flags: CommandFlags.Buffered, cancellationToken: CancellationToken);
 }

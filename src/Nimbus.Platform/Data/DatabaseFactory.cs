@@ -10,8 +10,13 @@ public interface IDatabaseFactory
 }
 
 /// <summary>SQLite files under <c>$NIMBUS_HOME/data</c>, or schemas of one PostgreSQL database.</summary>
-public sealed class DatabaseFactory(DataOptions options, string home) : IDatabaseFactory, IAsyncDisposable
+public sealed class DatabaseFactory(DataOptions options, string home, TimeProvider timeProvider) : IDatabaseFactory, IAsyncDisposable
 {
+    public DatabaseFactory(DataOptions options, string home)
+        : this(options, home, TimeProvider.System)
+    {
+    }
+
     private readonly ConcurrentDictionary<string, Lazy<Database>> _open = new(StringComparer.Ordinal);
 
     public Database Open(string service) =>
@@ -29,7 +34,7 @@ public sealed class DatabaseFactory(DataOptions options, string home) : IDatabas
 
     private Database Create(string service) => options.Provider switch
     {
-        DataProvider.Postgres => new PostgresDatabase(service, options.ConnectionString),
-        _ => new SqliteDatabase(service, Path.Combine(home, "data"), options.BusyTimeoutSeconds),
+        DataProvider.Postgres => new PostgresDatabase(service, options.ConnectionString, timeProvider),
+        _ => new SqliteDatabase(service, Path.Combine(home, "data"), options.BusyTimeoutSeconds, timeProvider),
     };
 }

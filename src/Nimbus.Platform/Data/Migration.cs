@@ -11,5 +11,6 @@ namespace Nimbus.Platform.Data;
 /// </summary>
 public sealed record Migration(int Version, string Name, string Sql)
 {
-    public string Checksum { get; } = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Sql)));
+    /// <summary>SHA-256 of the SQL; computed from it each time so that a copy made with <c>with</c> has its own.</summary>
+    public string Checksum => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Sql)));
 }

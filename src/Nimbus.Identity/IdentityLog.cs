@@ -18,7 +18,7 @@ internal static partial class IdentityLog
     public static partial void AuthenticationRefused(ILogger logger, string method, string reason);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Issued a token for user {UserId} ({Methods}) scoped to project {ProjectId} domain {DomainId}")]
-    public static partial void TokenIssued(ILogger logger, string userId, string methods, string? projectId, string? domainId);
+    public static partial void TokenIssued(ILogger logger, string userId, Tokens.TokenMethods methods, string? projectId, string? domainId);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Bootstrap created {What}")]
     public static partial void BootstrapCreated(ILogger logger, string what);

@@ -135,10 +135,10 @@ internal sealed partial class IdentityDirectory
 
     // ---- Endpoints -----------------------------------------------------------------------
 
-    public async Task<Endpoint> CreateEndpointAsync(string serviceId, string @interface, string url, string? regionId, bool enabled, CancellationToken cancellationToken)
+    public async Task<CatalogEndpoint> CreateEndpointAsync(string serviceId, string @interface, string url, string? regionId, bool enabled, CancellationToken cancellationToken)
     {
         ValidateEndpoint(@interface, url);
-        var endpoint = new Endpoint(NewId(), serviceId, @interface, regionId, url, enabled, []);
+        var endpoint = new CatalogEndpoint(NewId(), serviceId, @interface, regionId, url, enabled, []);
         await _database.WriteAsync(
             async session =>
             {
@@ -155,17 +155,17 @@ internal sealed partial class IdentityDirectory
         return endpoint;
     }
 
-    public async Task<Endpoint> GetEndpointAsync(string id, CancellationToken cancellationToken) =>
+    public async Task<CatalogEndpoint> GetEndpointAsync(string id, CancellationToken cancellationToken) =>
         await _database.ReadAsync(session => FindEndpointAsync(session, id), cancellationToken) ?? throw IdentityErrors.NotFound("endpoint", id);
 
-    public async Task<IReadOnlyList<Endpoint>> ListEndpointsAsync(string? serviceId, string? @interface, string? regionId, CancellationToken cancellationToken) =>
+    public async Task<IReadOnlyList<CatalogEndpoint>> ListEndpointsAsync(string? serviceId, string? @interface, string? regionId, CancellationToken cancellationToken) =>
         (await _database.ReadAsync(
             session => session.QueryAsync<EndpointRow>(
                 $"SELECT {EndpointColumns} FROM endpoints WHERE (@serviceId IS NULL OR service_id = @serviceId) AND (@iface IS NULL OR interface = @iface) AND (@regionId IS NULL OR region_id = @regionId) ORDER BY service_id, interface",
                 new { serviceId, iface = @interface, regionId }),
             cancellationToken)).Select(r => r.ToModel()).ToList();
 
-    public async Task<Endpoint> UpdateEndpointAsync(string id, string? serviceId, string? @interface, string? url, string? regionId, bool? enabled, CancellationToken cancellationToken) =>
+    public async Task<CatalogEndpoint> UpdateEndpointAsync(string id, string? serviceId, string? @interface, string? url, string? regionId, bool? enabled, CancellationToken cancellationToken) =>
         await _database.WriteAsync(
             async session =>
             {
@@ -244,7 +244,7 @@ internal sealed partial class IdentityDirectory
                 var existing = FirstOrNull(await session.QueryAsync<EndpointRow>($"SELECT {EndpointColumns} FROM endpoints WHERE bootstrap_key = @bootstrapKey", new { bootstrapKey }));
                 if (existing is null)
                 {
-                    await InsertEndpointAsync(session, new Endpoint(NewId(), serviceId, @interface, regionId, url, true, []), bootstrapKey);
+                    await InsertEndpointAsync(session, new CatalogEndpoint(NewId(), serviceId, @interface, regionId, url, true, []), bootstrapKey);
                     return true;
                 }
 
@@ -259,11 +259,11 @@ internal sealed partial class IdentityDirectory
             },
             cancellationToken);
 
-    private static Task<int> InsertEndpointAsync(DataSession session, Endpoint endpoint, string? bootstrapKey) =>
+    private static Task<int> InsertEndpointAsync(DataSession session, CatalogEndpoint endpoint, string? bootstrapKey) =>
         session.ExecuteAsync(
             "INSERT INTO endpoints (id, service_id, interface, region_id, url, enabled, extra, bootstrap_key) VALUES (@Id, @ServiceId, @Interface, @RegionId, @Url, @Enabled, @Extra, @BootstrapKey)",
             new { endpoint.Id, endpoint.ServiceId, endpoint.Interface, endpoint.RegionId, endpoint.Url, endpoint.Enabled, Extra = Json.Write(endpoint.Extra), BootstrapKey = bootstrapKey });
 
-    private static async Task<Endpoint?> FindEndpointAsync(DataSession session, string id) =>
+    private static async Task<CatalogEndpoint?> FindEndpointAsync(DataSession session, string id) =>
         (await session.QueryAsync<EndpointRow>($"SELECT {EndpointColumns} FROM endpoints WHERE id = @id", new { id })).Select(r => r.ToModel()).FirstOrDefault();
 }

@@ -36,7 +36,7 @@ internal sealed record Region(string Id, string Description, string? ParentRegio
 
 internal sealed record CatalogService(string Id, string Type, string Name, string Description, bool Enabled, JsonObject Extra);
 
-internal sealed record Endpoint(string Id, string ServiceId, string Interface, string? RegionId, string Url, bool Enabled, JsonObject Extra);
+internal sealed record CatalogEndpoint(string Id, string ServiceId, string Interface, string? RegionId, string Url, bool Enabled, JsonObject Extra);
 
 internal sealed record ApplicationCredential(
     string Id,
@@ -58,4 +58,4 @@ internal sealed record EffectiveRoles(IReadOnlyList<Role> Roles)
 }
 
 /// <summary>One service of the catalog with its enabled endpoints.</summary>
-internal sealed record CatalogEntry(CatalogService Service, IReadOnlyList<Endpoint> Endpoints);
+internal sealed record CatalogEntry(CatalogService Service, IReadOnlyList<CatalogEndpoint> Endpoints);

@@ -127,7 +127,7 @@ internal sealed class EndpointRow
     public bool Enabled { get; set; }
     public string Extra { get; set; } = "{}";
 
-    public Endpoint ToModel() => new(Id, ServiceId, Interface, RegionId, Url, Enabled, Json.Parse(Extra));
+    public CatalogEndpoint ToModel() => new(Id, ServiceId, Interface, RegionId, Url, Enabled, Json.Parse(Extra));
 }
 
 internal sealed class AppCredRow

@@ -66,6 +66,9 @@ public sealed record TokenPayload
 /// </summary>
 public sealed record RevocationEvent
 {
+    /// <summary>The row's key; nodes that read the same event twice recognise it by this.</summary>
+    public string Id { get; init; } = Guid.NewGuid().ToString("N");
+
     public string? UserId { get; init; }
 
     public string? ProjectId { get; init; }

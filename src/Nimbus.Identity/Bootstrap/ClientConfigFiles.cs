@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text;
+using Nimbus.Shared;
+
+namespace Nimbus.Identity.Bootstrap;
+
+/// <summary>
+/// The files that point the openstack client at this cloud as admin: $NIMBUS_HOME/openrc (for
+/// <c>source</c>) and $NIMBUS_HOME/clouds.yaml (for <c>--os-cloud nimbus</c>). Both hold the
+/// password, so they are written whole, owner-only (0600), and atomically.
+/// </summary>
+public static class ClientConfigFiles
+{
+    public const string OpenRcFileName = "openrc";
+    public const string CloudsFileName = "clouds.yaml";
+    public const string CloudName = "nimbus";
+
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    public static string OpenRc(BootstrapSettings settings, string password)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(password);
+        var text = new StringBuilder();
+        void Export(string name, string value) => text.Append(CultureInfo.InvariantCulture, $"export {name}={ShellQuote(value)}\n");
+        Export("OS_AUTH_URL", AuthUrl(settings));
+        Export("OS_USERNAME", settings.AdminUserName);
+        Export("OS_PASSWORD", password);
+        Export("OS_PROJECT_NAME", settings.AdminProjectName);
+        Export("OS_USER_DOMAIN_NAME", "Default");
+        Export("OS_PROJECT_DOMAIN_NAME", "Default");
+        Export("OS_IDENTITY_API_VERSION", "3");
+        Export("OS_REGION_NAME", settings.RegionId);
+        Export("OS_INTERFACE", "public");
+        return text.ToString();
+    }
+
+    public static string CloudsYaml(BootstrapSettings settings, string password)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(password);
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"""
+            clouds:
+              {CloudName}:
+                auth:
+                  auth_url: {YamlQuote(AuthUrl(settings))}
+                  username: {YamlQuote(settings.AdminUserName)}
+                  password: {YamlQuote(password)}
+                  project_name: {YamlQuote(settings.AdminProjectName)}
+                  user_domain_name: Default
+                  project_domain_name: Default
+                region_name: {YamlQuote(settings.RegionId)}
+                interface: public
+                identity_api_version: 3
+
+            """);
+    }
+
+    /// <summary>Writes both files into <paramref name="home"/>, replacing older ones.</summary>
+    public static async Task WriteAsync(string home, BootstrapSettings settings, string password, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(home);
+        await WriteOwnerOnlyAsync(Path.Combine(home, OpenRcFileName), OpenRc(settings, password), cancellationToken);
+        await WriteOwnerOnlyAsync(Path.Combine(home, CloudsFileName), CloudsYaml(settings, password), cancellationToken);
+    }
+
+    internal static string AuthUrl(BootstrapSettings settings) =>
+        settings.PublicBaseUrl.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/identity";
+
+    // The file is created 0600 before a byte of the password is in it, then renamed over the old one.
+    private static async Task WriteOwnerOnlyAsync(string path, string content, CancellationToken cancellationToken)
+    {
+        var fullPath = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(fullPath)!;
+        var temp = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.Asynchronous, UnixCreateMode = OwnerOnly };
+            await using (var stream = new FileStream(temp, options))
+            {
+                await stream.WriteAsync(Encoding.UTF8.GetBytes(content), cancellationToken);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, fullPath, overwrite: true);
+            AtomicFile.SyncDirectory(directory);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    private static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    private static string YamlQuote(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+}

@@ -30,7 +30,6 @@ public static class ImagesEndpoints
         // Glance answers its root with 300 Multiple Choices and /versions with 200 (glance/api/versions.py).
         root.MapGet("/", context => Versions(context, StatusCodes.Status300MultipleChoices));
         root.MapGet("/versions", context => Versions(context, StatusCodes.Status200OK));
-        endpoints.MapGet(Prefix, context => Versions(context, StatusCodes.Status300MultipleChoices)).WithFaultStyle(FaultStyle.Compute);
 
         var v2 = root.MapGroup("/v2").RequireToken();
         v2.MapPost("/images", CreateAsync);

@@ -83,6 +83,19 @@ internal sealed record Image
     public ImmutableSortedDictionary<string, string> Properties { get; init; } = ImmutableSortedDictionary.Create<string, string>(StringComparer.Ordinal);
 
     public ImmutableSortedSet<string> Tags { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+
+    // Records compare collections by reference; two images are the same when their contents are.
+    public bool Equals(Image? other) =>
+        other is not null
+        && Id == other.Id && Name == other.Name && Status == other.Status && DiskFormat == other.DiskFormat
+        && ContainerFormat == other.ContainerFormat && Visibility == other.Visibility && Protected == other.Protected
+        && MinDisk == other.MinDisk && MinRam == other.MinRam && Size == other.Size && VirtualSize == other.VirtualSize
+        && Checksum == other.Checksum && OsHashAlgo == other.OsHashAlgo && OsHashValue == other.OsHashValue
+        && Owner == other.Owner && OsHidden == other.OsHidden && Location == other.Location
+        && CreatedAt == other.CreatedAt && UpdatedAt == other.UpdatedAt
+        && Properties.SequenceEqual(other.Properties) && Tags.SequenceEqual(other.Tags);
+
+    public override int GetHashCode() => HashCode.Combine(Id, Status, UpdatedAt);
 }
 
 /// <summary>A project an image is shared with, and its answer.</summary>

@@ -4,6 +4,7 @@ using Nimbus.Bench;
 var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
 {
     ["healthz"] = HealthzBenchmark.RunAsync,
+    ["images"] = ImagesBenchmark.RunAsync,
     ["middleware"] = MiddlewareBenchmark.RunAsync,
     ["objects"] = ObjectsBenchmark.RunAsync,
     ["virt-start"] = VirtStartBenchmark.RunAsync,
@@ -15,6 +16,7 @@ if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
 {
     Console.Error.WriteLine("usage: bench/run.sh NAME [ARGS]");
     Console.Error.WriteLine("  healthz [SECONDS]           GET /healthz over loopback at concurrency 16 (wrk), nimbusd beside a bare Kestrel endpoint; 10 s each");
+    Console.Error.WriteLine("  images [--gib G]            1 GiB image upload and download through the Image API beside a plain file copy (read, write, fsync) on the same disk");
     Console.Error.WriteLine("  middleware                  the per-request cost of the platform middleware, in process (BenchmarkDotNet)");
     Console.Error.WriteLine("  objects [--small N] [--large-mib M] [--large K] [--listing L] [--stream-gib G] [--nimbus-only]");
     Console.Error.WriteLine("                              the Swift API under the same load, nimbusd beside OpenStack Swift (bench/swift/cluster.sh): 4 KiB objects at");

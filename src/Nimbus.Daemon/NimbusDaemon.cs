@@ -4,7 +4,13 @@ using System.Text;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging.Console;
+using Nimbus.Daemon.Identity;
+using Nimbus.Daemon.Images;
 using Nimbus.Daemon.Objects;
+using Nimbus.Identity;
+using Nimbus.Identity.Bootstrap;
+using Nimbus.Images;
+using Nimbus.Images.Http;
 using Nimbus.Daemon.Virt;
 using Nimbus.Platform.Configuration;
 using Nimbus.Platform.Data;
@@ -25,7 +31,7 @@ namespace Nimbus.Daemon;
 public static class NimbusDaemon
 {
     /// <summary>The options classes whose keys nimbusd accepts; each service adds its own here.</summary>
-    internal static readonly Type[] OptionsTypes = [typeof(DaemonOptions), typeof(DataOptions), typeof(VirtOptions), typeof(ObjectsOptions)];
+    internal static readonly Type[] OptionsTypes = [typeof(DaemonOptions), typeof(DataOptions), typeof(IdentityOptions), typeof(ImagesOptions), typeof(VirtOptions), typeof(ObjectsOptions)];
 
     private const string ApiService = "api";
 
@@ -72,6 +78,16 @@ public static class NimbusDaemon
         var virtOptions = StrictOptionsBinder.Bind<VirtOptions>(configuration);
         var objectsOptions = StrictOptionsBinder.Bind<ObjectsOptions>(configuration);
         var dataOptions = StrictOptionsBinder.Bind<DataOptions>(configuration);
+        var identityOptions = StrictOptionsBinder.Bind<IdentityOptions>(configuration);
+        var imagesOptions = StrictOptionsBinder.Bind<ImagesOptions>(configuration);
+        if (imagesOptions.Store == ImageStoreKind.Swift && !objectsOptions.Enabled)
+        {
+            throw new ConfigurationException(
+                "config.images_store_needs_objects",
+                "Images:Store",
+                "Images:Store is swift but object storage is off (Objects:Enabled is false); turn object storage on, or keep images in files with Images:Store file.");
+        }
+
         StateDirectory.EnsureWritable(home);
         var address = IPAddress.Parse(options.Listen);
         EnsurePortFree(address, options.Port);
@@ -80,7 +96,14 @@ public static class NimbusDaemon
         WebApplication? app = null;
         try
         {
-            app = Build(configuration, options, dataOptions, virtOptions, objectsOptions, home, configureServices);
+            app = Build(configuration, options, dataOptions, identityOptions, imagesOptions, virtOptions, objectsOptions, home, configureServices);
+            if (options.Role == DaemonRole.All)
+            {
+                // Schemas, token keys and revocations before the first request; bootstrap needs the address.
+                await app.Services.PrepareIdentityAsync(cancellationToken);
+                await app.Services.InitializeNimbusImagesAsync(cancellationToken);
+            }
+
             try
             {
                 await app.StartAsync(cancellationToken);
@@ -92,8 +115,15 @@ public static class NimbusDaemon
 
             var url = BoundUrl(app);
             File.SetUnixFileMode(LocalApiSocket.PathIn(home), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            string? adminPassword = null;
+            if (options.Role == DaemonRole.All)
+            {
+                adminPassword = await IdentityStartup.BootstrapAsync(app.Services, identityOptions, home, url, cancellationToken);
+                app.Services.GetService<ImageStoreSwiftAccess>()?.Started(url);
+            }
+
             app.Services.GetRequiredService<ServiceHealthRegistry>().Set(ApiService, ServiceState.Running);
-            // swiftrc first: nimbus.env appearing is the signal that everything is ready.
+            // swiftrc and openrc first: nimbus.env appearing is the signal that everything is ready.
             if (app.Services.GetService<ObjectStorage>() is { } objects)
             {
                 await objects.WriteSwiftRcAsync(home, url, cancellationToken);
@@ -104,7 +134,7 @@ public static class NimbusDaemon
             var info = app.Services.GetRequiredService<DaemonInfo>();
             var urlText = url.ToString();
             DaemonLog.Ready(app.Logger, info.Version, urlText, info.RoleName, home);
-            return new RunningDaemon(app, url, info, stateDirectory);
+            return new RunningDaemon(app, url, info, stateDirectory) { GeneratedAdminPassword = adminPassword };
         }
         catch
         {
@@ -118,7 +148,7 @@ public static class NimbusDaemon
         }
     }
 
-    private static WebApplication Build(IConfigurationRoot configuration, DaemonOptions options, DataOptions dataOptions, VirtOptions virtOptions, ObjectsOptions objectsOptions, string home, Action<IServiceCollection>? configureServices)
+    private static WebApplication Build(IConfigurationRoot configuration, DaemonOptions options, DataOptions dataOptions, IdentityOptions identityOptions, ImagesOptions imagesOptions, VirtOptions virtOptions, ObjectsOptions objectsOptions, string home, Action<IServiceCollection>? configureServices)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = home });
         builder.Configuration.Sources.Clear();
@@ -201,6 +231,17 @@ public static class NimbusDaemon
             builder.Services.AddHostedService(services => services.GetRequiredService<ObjectStorage>());
         }
 
+        if (options.Role == DaemonRole.All)
+        {
+            builder.Services.AddNimbusIdentity(IdentityStartup.Settings(identityOptions, home));
+            if (imagesOptions.Store == ImageStoreKind.Swift)
+            {
+                builder.Services.AddSingleton<ImageStoreSwiftAccess>();
+            }
+
+            builder.Services.AddNimbusImages(ImagesStartup.Settings(imagesOptions), services => ImagesStartup.Store(services, imagesOptions, home));
+        }
+
         builder.Services.AddSingleton<VirtConnections>();
         builder.Services.AddSingleton(services => new DaemonInfo(
             DaemonInfo.ProductVersion(),
@@ -219,6 +260,13 @@ public static class NimbusDaemon
         app.UseWebSockets();
         app.MapHealth();
         app.MapVirt();
+        if (options.Role == DaemonRole.All)
+        {
+            app.MapIdentity();
+            app.MapIdentityAdmin();
+            app.MapImages();
+        }
+
         if (app.Services.GetService<ObjectStorage>() is not null)
         {
             app.MapObjectsAdmin();
@@ -275,6 +323,12 @@ public static class NimbusDaemon
         return new UriBuilder(uri.Scheme, host, uri.Port).Uri;
     }
 
+    /// <summary>The admin password bootstrap made up, shown this once (openrc keeps it, owner-only).</summary>
+    private static string AdminPasswordLine(RunningDaemon daemon) =>
+        daemon.GeneratedAdminPassword is { } password
+            ? $"Identity admin (shown once; also in openrc):  user admin  project admin  password {password}\n"
+            : string.Empty;
+
     private static string Banner(RunningDaemon daemon)
     {
         var url = daemon.Url.GetLeftPart(UriPartial.Authority);
@@ -283,9 +337,11 @@ public static class NimbusDaemon
               API       {url}
               health    {url}/healthz
               metrics   {url}/metrics
+              identity  {url}/identity  (openstack client: source {Path.Combine(daemon.Info.Home, ClientConfigFiles.OpenRcFileName)})
+              images    {url}/image
               objects   {url}/v1  (swift client: source {ObjectStorage.SwiftRcPath(daemon.Info.Home)})
               env file  {RuntimeEnvFile.PathIn(daemon.Info.Home)}  (source it for NIMBUS_URL)
-            Check it with:  ./bin/nimbus status     or   curl -s {url}/healthz
+            {AdminPasswordLine(daemon)}Check it with:  ./bin/nimbus status     or   curl -s {url}/healthz
             Stop it with Ctrl-C.
             """;
     }

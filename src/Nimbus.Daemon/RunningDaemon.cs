@@ -19,6 +19,9 @@ public sealed class RunningDaemon : IAsyncDisposable
 
     public Uri Url { get; }
 
+    /// <summary>The Identity admin's password when this start created the admin and made it up; shown once.</summary>
+    public string? GeneratedAdminPassword { get; init; }
+
     public string Home => Info.Home;
 
     internal DaemonInfo Info { get; }

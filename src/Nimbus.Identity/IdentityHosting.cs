@@ -64,10 +64,30 @@ public static class IdentityHosting
     public static async Task<BootstrapResult> InitializeIdentityAsync(this IServiceProvider services, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(services);
+        await services.PrepareIdentityAsync(cancellationToken);
+        var settings = services.GetRequiredService<IdentitySettings>();
+        return await services.BootstrapIdentityAsync(
+            settings.Bootstrap ?? throw new InvalidOperationException("IdentitySettings.Bootstrap is not set; call PrepareIdentityAsync and BootstrapIdentityAsync instead."),
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// The part of initialization that must come before the host serves: the schema, the token keys
+    /// and the revocation events. A host that learns its address only once it listens (port 0)
+    /// calls this first and <see cref="BootstrapIdentityAsync"/> after it starts.
+    /// </summary>
+    public static async Task PrepareIdentityAsync(this IServiceProvider services, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(services);
         await services.GetRequiredService<IdentityRuntime>().InitializeAsync(cancellationToken);
         await services.GetRequiredService<RevocationList>().SyncAsync(cancellationToken);
-        var settings = services.GetRequiredService<IdentitySettings>();
-        return await services.GetRequiredService<IdentityBootstrap>().BootstrapAsync(settings.Bootstrap, cancellationToken);
+    }
+
+    /// <summary>keystone-manage bootstrap for <paramref name="settings"/>; idempotent.</summary>
+    public static Task<BootstrapResult> BootstrapIdentityAsync(this IServiceProvider services, BootstrapSettings settings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        return services.GetRequiredService<IdentityBootstrap>().BootstrapAsync(settings, cancellationToken);
     }
 
     /// <summary>Maps the Keystone v3 API under /identity with Keystone's fault bodies.</summary>

@@ -18,8 +18,8 @@ public sealed record IdentitySettings
     /// <summary>How many token keys stay valid for validation across rotations.</summary>
     public int MaxActiveKeys { get; init; } = 3;
 
-    /// <summary>What bootstrap creates and which addresses it puts in the catalog.</summary>
-    public required BootstrapSettings Bootstrap { get; init; }
+    /// <summary>What <see cref="IdentityHosting.InitializeIdentityAsync"/> bootstraps; hosts that bootstrap once they listen pass it to BootstrapIdentityAsync instead.</summary>
+    public BootstrapSettings? Bootstrap { get; init; }
 }
 
 /// <summary>The first administrator, the region and the catalog's base address (keystone-manage bootstrap).</summary>

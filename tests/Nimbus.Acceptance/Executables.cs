@@ -26,8 +26,8 @@ internal static partial class Executables
     {
         var info = HostProcess.Info(path, args);
 
-        // The test's own settings must not leak into the programs under test.
-        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("NIMBUS", StringComparison.Ordinal)).ToList())
+        // The test's own settings (and any OpenStack credentials of the shell) must not leak into the programs under test.
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("NIMBUS", StringComparison.Ordinal) || k.StartsWith("OS_", StringComparison.Ordinal)).ToList())
         {
             info.Environment.Remove(key);
         }

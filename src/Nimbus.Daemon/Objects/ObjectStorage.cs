@@ -1,6 +1,8 @@
 using Nimbus.Objects.Cluster;
 using Nimbus.Objects.Http;
+using Nimbus.Objects.Middleware;
 using Nimbus.Objects.Servers;
+using Nimbus.Platform.Auth;
 using Nimbus.Platform.Health;
 
 namespace Nimbus.Daemon.Objects;
@@ -9,7 +11,7 @@ namespace Nimbus.Daemon.Objects;
 /// Object storage in the all-in-one: runs the local cluster (rings, storage nodes, proxy) under
 /// <c>$NIMBUS_HOME/objects</c>; the API host serves its pipeline at /v1, /auth, /info and /healthcheck.
 /// </summary>
-internal sealed class ObjectStorage(ObjectsOptions options, DaemonOptions daemon, DaemonInfo info, TimeProvider time, ILoggerFactory loggerFactory, ServiceHealthRegistry health)
+internal sealed class ObjectStorage(ObjectsOptions options, DaemonOptions daemon, DaemonInfo info, TimeProvider time, ILoggerFactory loggerFactory, ServiceHealthRegistry health, IServiceProvider services)
     : IHostedService, IAsyncDisposable
 {
     public const string ServiceName = "objects";
@@ -37,6 +39,8 @@ internal sealed class ObjectStorage(ObjectsOptions options, DaemonOptions daemon
             BasePort = options.BasePort,
             Pipeline = options.Pipeline,
             NodeTimeout = TimeSpan.FromSeconds(options.NodeTimeoutSeconds),
+            // Resolved at start, once Identity has its keys: keystoneauth accepts its tokens when it runs.
+            TokenValidator = services.GetService<ITokenValidator>(),
         };
         _cluster = await LocalCluster.StartAsync(settings, time, loggerFactory, cancellationToken);
         health.Set(ServiceName, ServiceState.Running);
@@ -48,6 +52,9 @@ internal sealed class ObjectStorage(ObjectsOptions options, DaemonOptions daemon
 
     public StorageNodeHost Node(int node) =>
         (_cluster ?? throw new Platform.Errors.ServiceUnavailableException("objects.starting", "object storage is still starting; try again in a moment.")).Node(node);
+
+    /// <summary>tempauth's first user, the account's admin; null until the cluster has started.</summary>
+    public TempAuthUser? AdminUser() => _cluster?.Auth.Users[0];
 
     public Task WriteSwiftRcAsync(string home, Uri apiUrl, CancellationToken cancellationToken) =>
         _cluster is { } cluster ? cluster.WriteSwiftRcAsync(SwiftRcPath(home), apiUrl, cancellationToken) : Task.CompletedTask;

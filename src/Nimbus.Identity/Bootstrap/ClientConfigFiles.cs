@@ -66,6 +66,20 @@ public static class ClientConfigFiles
         await WriteOwnerOnlyAsync(Path.Combine(home, CloudsFileName), CloudsYaml(settings, password), cancellationToken);
     }
 
+    /// <summary>The OS_PASSWORD of an openrc this class wrote into <paramref name="home"/>, or null when there is none.</summary>
+    public static string? ReadPassword(string home)
+    {
+        var path = Path.Combine(home, OpenRcFileName);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        const string Prefix = "export OS_PASSWORD=";
+        var line = File.ReadLines(path).FirstOrDefault(l => l.StartsWith(Prefix, StringComparison.Ordinal));
+        return line is null ? null : ShellUnquote(line[Prefix.Length..]);
+    }
+
     internal static string AuthUrl(BootstrapSettings settings) =>
         settings.PublicBaseUrl.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/identity";
 
@@ -95,6 +109,12 @@ public static class ClientConfigFiles
     }
 
     private static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    // The inverse of ShellQuote: '…' runs joined by \' for each quote.
+    private static string ShellUnquote(string quoted) =>
+        quoted.Length >= 2 && quoted[0] == '\'' && quoted[^1] == '\''
+            ? quoted[1..^1].Replace("'\\''", "'", StringComparison.Ordinal)
+            : quoted;
 
     private static string YamlQuote(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
 }

@@ -1,0 +1,46 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+namespace Nimbus.Bench;
+
+/// <summary>The credentials nimbusd writes to $NIMBUS_HOME/openrc, and a password token from them.</summary>
+internal sealed record OpenRc(Uri AuthUrl, string User, string Password, string Project)
+{
+    public static async Task<OpenRc> ReadAsync(string home)
+    {
+        var lines = await File.ReadAllLinesAsync(Path.Combine(home, "openrc"));
+        string Value(string name) => lines.First(l => l.StartsWith($"export {name}=", StringComparison.Ordinal)).Split('=', 2)[1].Trim('\'', '"');
+        return new OpenRc(new Uri(Value("OS_AUTH_URL").TrimEnd('/') + "/"), Value("OS_USERNAME"), Value("OS_PASSWORD"), Value("OS_PROJECT_NAME"));
+    }
+
+    /// <summary>The API host's base URL (the identity endpoint without /identity).</summary>
+    public Uri ApiUrl => new(AuthUrl, "..");
+
+    /// <summary>POST /identity/v3/auth/tokens with the password method, scoped to the project.</summary>
+    public async Task<string> IssueTokenAsync(HttpClient http)
+    {
+        var body = new JsonObject
+        {
+            ["auth"] = new JsonObject
+            {
+                ["identity"] = new JsonObject
+                {
+                    ["methods"] = new JsonArray("password"),
+                    ["password"] = new JsonObject
+                    {
+                        ["user"] = new JsonObject { ["name"] = User, ["domain"] = new JsonObject { ["name"] = "Default" }, ["password"] = Password },
+                    },
+                },
+                ["scope"] = new JsonObject { ["project"] = new JsonObject { ["name"] = Project, ["domain"] = new JsonObject { ["name"] = "Default" } } },
+            },
+        };
+        using var response = await http.PostAsJsonAsync(new Uri(AuthUrl, "v3/auth/tokens?nocatalog"), body);
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException($"token issue answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+
+        return response.Headers.GetValues("X-Subject-Token").Single();
+    }
+}

@@ -239,6 +239,7 @@ public abstract class RevocationListTests(DataProvider provider) : IAsyncLifetim
     public async Task Events_older_than_the_longest_token_lifetime_are_pruned_from_memory_and_table()
     {
         var payload = _bed.ProjectToken();
+        var token = _bed.Tokens.Issue(payload);
         await _bed.Tokens.RevokeAsync(Event() with { UserId = payload.UserId }, CancellationToken.None);
         _bed.Time.Advance(TimeSpan.FromMinutes(30));
         await _bed.Tokens.RevokeAsync(Event() with { ProjectId = payload.ProjectId }, CancellationToken.None);
@@ -249,8 +250,9 @@ public abstract class RevocationListTests(DataProvider provider) : IAsyncLifetim
         Assert.Equal(1, _bed.Revocations.Count);
         Assert.Equal(payload.ProjectId, Assert.Single(_bed.Revocations.Events()).ProjectId);
         Assert.Equal(1L, await _bed.Database.ReadAsync(session => session.ScalarAsync<long>("SELECT COUNT(*) FROM revocation_events"), CancellationToken.None));
-        // A token issued before the pruned event has expired by now, so pruning changed no answer.
-        Assert.Null(_bed.Tokens.Validate(_bed.Tokens.Issue(payload with { ExpiresAt = _bed.Time.GetUtcNow() })));
+        // Every token the pruned event revoked has expired by now, so pruning changed no answer.
+        Assert.Null(_bed.Tokens.Validate(token));
+        Assert.Null(_bed.Tokens.Open(token) is { } opened && opened.ExpiresAt > _bed.Time.GetUtcNow() ? opened : null);
     }
 
     [Fact]
@@ -309,6 +311,23 @@ public abstract class RevocationListTests(DataProvider provider) : IAsyncLifetim
         Assert.Equal(_bed.Keys.KeyIndexes, keys.KeyIndexes);
         Assert.Null(tokens.Validate(token));
         Assert.NotNull(tokens.Validate(_bed.Tokens.Issue(_bed.ProjectToken())));
+        keys.Dispose();
+        revocations.Dispose();
+    }
+
+    [Fact]
+    public async Task Starting_the_background_sync_loads_events_before_requests_are_served()
+    {
+        var payload = _bed.ProjectToken();
+        var token = _bed.Tokens.Issue(payload);
+        await _bed.Tokens.RevokeAsync(Event() with { UserId = payload.UserId }, CancellationToken.None);
+        var (keys, revocations, tokens) = await _bed.SecondNodeAsync();
+        using var sync = new RevocationSync(revocations, keys, _bed.Time, NullLogger<RevocationSync>.Instance);
+
+        await sync.StartAsync(CancellationToken.None);
+
+        Assert.Null(tokens.Validate(token));
+        await sync.StopAsync(CancellationToken.None);
         keys.Dispose();
         revocations.Dispose();
     }

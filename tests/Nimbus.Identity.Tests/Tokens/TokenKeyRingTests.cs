@@ -32,6 +32,17 @@ public sealed class TokenKeyRingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Existing_directory_open_to_other_users_is_made_private()
+    {
+        using var directory = new TempDirectory();
+        File.SetUnixFileMode(directory.Path, File.GetUnixFileMode(directory.Path) | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+
+        using var keys = await TokenKeyRing.LoadOrCreateAsync(directory.Path);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(directory.Path));
+    }
+
+    [Fact]
     public async Task Loading_an_existing_directory_keeps_its_keys()
     {
         var token = _bed.Tokens.Issue(_bed.ProjectToken());

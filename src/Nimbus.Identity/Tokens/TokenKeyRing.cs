@@ -270,15 +270,19 @@ public sealed class TokenKeyRing : IDisposable
         return key;
     }
 
+    // What changes when the keys do: the marker a rotation rewrites, and the directory's mtime, which
+    // also catches keys copied in by hand or by rsync from another node (as operators share Fernet keys).
+    // Read before the keys, so a change made while they are read shows at the next check.
     private static string ReadMarker(string directory)
     {
+        var modified = System.IO.Directory.GetLastWriteTimeUtc(directory).Ticks.ToString(CultureInfo.InvariantCulture);
         try
         {
-            return File.ReadAllText(Path.Combine(directory, MarkerFile));
+            return modified + "/" + File.ReadAllText(Path.Combine(directory, MarkerFile));
         }
         catch (FileNotFoundException)
         {
-            return string.Empty;
+            return modified;
         }
     }
 

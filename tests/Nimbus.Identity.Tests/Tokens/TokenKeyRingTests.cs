@@ -135,6 +135,31 @@ public sealed class TokenKeyRingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Keys_copied_in_from_another_node_are_noticed_without_a_rotation_marker()
+    {
+        var (source, _, sourceTokens) = await _bed.SecondNodeAsync();
+        using var copy = new TempDirectory();
+        foreach (var name in KeyFiles(_bed.KeyDirectory))
+        {
+            File.Copy(Path.Combine(_bed.KeyDirectory, name), copy.Combine(name));
+        }
+
+        using var keys = await TokenKeyRing.LoadOrCreateAsync(copy.Path, TokenKeyRing.MinActiveKeys, _bed.Time, NullLogger.Instance, CancellationToken.None);
+        var tokens = new TokenService(keys, _bed.Revocations, _bed.Time);
+        await _bed.Keys.RotateAsync(CancellationToken.None);
+        var token = _bed.Tokens.Issue(_bed.ProjectToken());
+        File.Copy(Path.Combine(_bed.KeyDirectory, "2"), copy.Combine("2"));
+
+        _bed.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(await keys.ReloadIfChangedAsync(CancellationToken.None));
+
+        Assert.Equal(2, keys.PrimaryIndex);
+        Assert.NotNull(tokens.Validate(token));
+        Assert.NotNull(sourceTokens.Validate(tokens.Issue(_bed.ProjectToken())));
+        source.Dispose();
+    }
+
+    [Fact]
     public async Task Ring_refuses_fewer_than_three_active_keys()
     {
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => TokenKeyRing.LoadOrCreateAsync(_bed.Directory.Combine("few"), 2));

@@ -46,6 +46,9 @@ public sealed class TokenService
 
     public RevocationList Revocations => _revocations;
 
+    /// <summary>A new audit id as Keystone makes them: 16 random bytes in url-safe base64 without padding (22 characters).</summary>
+    public static string NewAuditId() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
+
     /// <summary>Seals <paramref name="payload"/> into a token string with the primary key.</summary>
     public string Issue(TokenPayload payload)
     {
@@ -53,6 +56,12 @@ public sealed class TokenService
         if (payload.ExpiresAt <= payload.IssuedAt)
         {
             throw new ArgumentException("A token must expire after it is issued.", nameof(payload));
+        }
+
+        // A longer-lived token could outlive the revocation events that end it, which are pruned after that long.
+        if (payload.ExpiresAt - payload.IssuedAt > _revocations.MaxTokenLifetime)
+        {
+            throw new ArgumentException($"A token lives at most {_revocations.MaxTokenLifetime} (the revocation list's longest token lifetime), not {payload.ExpiresAt - payload.IssuedAt}.", nameof(payload));
         }
 
         byte[]? rented = null;

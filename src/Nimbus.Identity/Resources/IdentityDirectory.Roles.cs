@@ -298,9 +298,10 @@ internal sealed partial class IdentityDirectory
                 }
 
                 var edges = await session.QueryAsync<ImpliedRow>("SELECT prior_role_id AS PriorRoleId, implied_role_id AS ImpliedRoleId FROM implied_roles");
-                var ids = Closure(direct, edges).ToList();
-                var roles = await session.QueryAsync<RoleRow>($"SELECT {RoleColumns} FROM roles WHERE id IN @ids ORDER BY name", new { ids });
-                return new EffectiveRoles(roles.Select(r => r.ToModel()).ToList());
+                var ids = Closure(direct, edges);
+                // Filtered here, not with IN @ids: list parameters are not portable across engines.
+                var roles = await session.QueryAsync<RoleRow>($"SELECT {RoleColumns} FROM roles ORDER BY name");
+                return new EffectiveRoles(roles.Where(r => ids.Contains(r.Id)).Select(r => r.ToModel()).ToList());
             },
             cancellationToken);
 

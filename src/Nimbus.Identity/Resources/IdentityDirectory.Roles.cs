@@ -272,6 +272,8 @@ internal sealed partial class IdentityDirectory
                             : [a])
                         .SelectMany(a => ExpandImplied(a, edges))
                         .DistinctBy(a => (a.ActorId, a.TargetType, a.TargetId, a.RoleId));
+                    var domainSpecific = (await session.QueryAsync<string>("SELECT id FROM roles WHERE domain_id <> @global", new { global = IdentitySchema.GlobalRoleDomain })).ToHashSet(StringComparer.Ordinal);
+                    rows = rows.Where(a => !domainSpecific.Contains(a.RoleId));
                 }
 
                 return (IReadOnlyList<RoleAssignment>)rows
@@ -301,7 +303,8 @@ internal sealed partial class IdentityDirectory
                 var ids = Closure(direct, edges);
                 // Filtered here, not with IN @ids: list parameters are not portable across engines.
                 var roles = await session.QueryAsync<RoleRow>($"SELECT {RoleColumns} FROM roles ORDER BY name");
-                return new EffectiveRoles(roles.Where(r => ids.Contains(r.Id)).Select(r => r.ToModel()).ToList());
+                // Domain-specific roles only stand for what they imply; they never reach a token (Keystone).
+                return new EffectiveRoles(roles.Where(r => ids.Contains(r.Id)).Select(r => r.ToModel()).Where(r => r.DomainId is null).ToList());
             },
             cancellationToken);
 

@@ -68,7 +68,7 @@ internal static partial class IdentityApi
     {
         Enforce(context, "identity:update_region");
         var body = await RequestBody.ReadAsync(context, "region");
-        var region = await directory.UpdateRegionAsync(regionId, RequestBody.String(body, "description"), context.RequestAborted);
+        var region = await directory.UpdateRegionAsync(regionId, RequestBody.String(body, "description"), RequestBody.String(body, "parent_region_id"), context.RequestAborted);
         return IdentityJson.Ok(new JsonObject { ["region"] = IdentityJson.Region(context, region) });
     }
 
@@ -141,7 +141,8 @@ internal static partial class IdentityApi
             RequestBody.RequiredString(body, "url", "endpoint"),
             RequestBody.String(body, "region_id") ?? RequestBody.String(body, "region"),
             RequestBody.Bool(body, "enabled") ?? true,
-            context.RequestAborted);
+            context.RequestAborted,
+            createRegion: RequestBody.String(body, "region_id") is null);
         return IdentityJson.Ok(new JsonObject { ["endpoint"] = IdentityJson.CatalogEndpoint(context, endpoint) }, StatusCodes.Status201Created);
     }
 
@@ -162,7 +163,8 @@ internal static partial class IdentityApi
             RequestBody.String(body, "url"),
             RequestBody.String(body, "region_id") ?? RequestBody.String(body, "region"),
             RequestBody.Bool(body, "enabled"),
-            context.RequestAborted);
+            context.RequestAborted,
+            createRegion: RequestBody.String(body, "region_id") is null);
         return IdentityJson.Ok(new JsonObject { ["endpoint"] = IdentityJson.CatalogEndpoint(context, endpoint) });
     }
 
@@ -210,9 +212,8 @@ internal static partial class IdentityApi
                 : throw IdentityErrors.Invalid("expires_at", $"'{expiresText}' is not an ISO 8601 time.");
         }
 
-        // The creator's roles on the token's project, as the token carries them and as they still hold.
-        var held = await directory.EffectiveRolesAsync(caller.UserId, TargetType.Project, caller.ProjectId, context.RequestAborted);
-        var creatorRoles = held.Roles.Where(r => caller.HasRole(r.Name)).ToList();
+        // Keystone checks the roles the creator holds on the token's project now, not those the token carries.
+        var creatorRoles = (await directory.EffectiveRolesAsync(caller.UserId, TargetType.Project, caller.ProjectId, context.RequestAborted)).Roles;
         var created = await directory.CreateApplicationCredentialAsync(
             new ApplicationCredentialCreate(
                 userId,

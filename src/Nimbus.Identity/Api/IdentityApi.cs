@@ -196,10 +196,6 @@ internal static partial class IdentityApi
         {
             token["catalog"] = IdentityJson.Catalog(await directory.CatalogAsync(cancellationToken), payload.ProjectId);
         }
-        else if (withCatalog)
-        {
-            token["catalog"] = new JsonArray();
-        }
 
         return new JsonObject { ["token"] = token };
     }

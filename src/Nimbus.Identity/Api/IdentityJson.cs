@@ -143,7 +143,8 @@ internal static class IdentityJson
             ["description"] = credential.Description,
             ["user_id"] = credential.UserId,
             ["project_id"] = credential.ProjectId,
-            ["expires_at"] = credential.ExpiresAt is { } expires ? Time(expires) : null,
+            // Keystone echoes an application credential's expiry without a zone designator.
+            ["expires_at"] = credential.ExpiresAt is { } expires ? expires.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff", CultureInfo.InvariantCulture) : null,
             ["unrestricted"] = credential.Unrestricted,
             ["roles"] = new JsonArray([.. credential.Roles.Select(r => (JsonNode)new JsonObject { ["id"] = r.Id, ["name"] = r.Name, ["domain_id"] = r.DomainId })]),
             ["access_rules"] = new JsonArray(),

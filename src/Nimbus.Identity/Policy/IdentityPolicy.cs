@@ -50,7 +50,7 @@ internal static class IdentityPolicy
         ["identity:create_user"] = Admin,
         ["identity:update_user"] = Admin,
         ["identity:delete_user"] = Admin,
-        ["identity:change_password"] = PolicyRule.Self,
+        ["identity:change_password"] = AdminOrSelf,
         ["identity:list_groups_for_user"] = AdminOrSelf,
 
         ["identity:get_group"] = Admin,

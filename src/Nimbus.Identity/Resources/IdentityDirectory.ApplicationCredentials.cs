@@ -134,8 +134,9 @@ internal sealed partial class IdentityDirectory
                     return (IReadOnlyList<(ApplicationCredential, string)>)[];
                 }
 
-                var ids = rows.Select(r => r.Id).ToList();
-                var links = await session.QueryAsync<AppCredRoleRow>("SELECT application_credential_id AS CredentialId, role_id AS RoleId FROM application_credential_roles WHERE application_credential_id IN @ids", new { ids });
+                var links = await session.QueryAsync<AppCredRoleRow>(
+                    $"SELECT application_credential_id AS CredentialId, role_id AS RoleId FROM application_credential_roles WHERE application_credential_id IN (SELECT id FROM application_credentials WHERE {where})",
+                    args);
                 var roles = (await session.QueryAsync<RoleRow>($"SELECT {RoleColumns} FROM roles")).ToDictionary(r => r.Id, r => r.ToModel(), StringComparer.Ordinal);
                 return rows.Select(r => (
                         new ApplicationCredential(

@@ -48,13 +48,22 @@ internal sealed partial class IdentityDirectory
             session => session.QueryAsync<RegionRow>($"SELECT {RegionColumns} FROM regions WHERE (@parentRegionId IS NULL OR parent_region_id = @parentRegionId) ORDER BY id", new { parentRegionId }),
             cancellationToken)).Select(r => r.ToModel()).ToList();
 
-    public async Task<Region> UpdateRegionAsync(string id, string? description, CancellationToken cancellationToken) =>
+    public async Task<Region> UpdateRegionAsync(string id, string? description, string? parentRegionId, CancellationToken cancellationToken) =>
         await _database.WriteAsync(
             async session =>
             {
                 var current = await FindRegionAsync(session, id) ?? throw IdentityErrors.NotFound("region", id);
-                var updated = current with { Description = description ?? current.Description };
-                await session.ExecuteAsync("UPDATE regions SET description = @Description WHERE id = @Id", new { updated.Id, updated.Description });
+                if (parentRegionId is not null)
+                {
+                    _ = await FindRegionAsync(session, parentRegionId) ?? throw IdentityErrors.NotFound("region", parentRegionId);
+                    if (parentRegionId == id)
+                    {
+                        throw IdentityErrors.Invalid("parent_region_id", "a region cannot be its own parent.");
+                    }
+                }
+
+                var updated = current with { Description = description ?? current.Description, ParentRegionId = parentRegionId ?? current.ParentRegionId };
+                await session.ExecuteAsync("UPDATE regions SET description = @Description, parent_region_id = @ParentRegionId WHERE id = @Id", new { updated.Id, updated.Description, updated.ParentRegionId });
                 return updated;
             },
             cancellationToken);
@@ -135,7 +144,8 @@ internal sealed partial class IdentityDirectory
 
     // ---- Endpoints -----------------------------------------------------------------------
 
-    public async Task<CatalogEndpoint> CreateEndpointAsync(string serviceId, string @interface, string url, string? regionId, bool enabled, CancellationToken cancellationToken)
+    /// <summary>Creates an endpoint; <paramref name="createRegion"/> makes a missing region, as Keystone does for the legacy <c>region</c> attribute.</summary>
+    public async Task<CatalogEndpoint> CreateEndpointAsync(string serviceId, string @interface, string url, string? regionId, bool enabled, CancellationToken cancellationToken, bool createRegion = false)
     {
         ValidateEndpoint(@interface, url);
         var endpoint = new CatalogEndpoint(NewId(), serviceId, @interface, regionId, url, enabled, []);
@@ -143,9 +153,14 @@ internal sealed partial class IdentityDirectory
             async session =>
             {
                 _ = await FindServiceAsync(session, serviceId) ?? throw IdentityErrors.NotFound("service", serviceId);
-                if (regionId is not null)
+                if (regionId is not null && await FindRegionAsync(session, regionId) is null)
                 {
-                    _ = await FindRegionAsync(session, regionId) ?? throw IdentityErrors.NotFound("region", regionId);
+                    if (!createRegion)
+                    {
+                        throw IdentityErrors.NotFound("region", regionId);
+                    }
+
+                    await session.ExecuteAsync("INSERT INTO regions (id, description, parent_region_id, extra) VALUES (@regionId, '', NULL, '{}')", new { regionId });
                 }
 
                 await InsertEndpointAsync(session, endpoint, bootstrapKey: null);
@@ -165,7 +180,7 @@ internal sealed partial class IdentityDirectory
                 new { serviceId, iface = @interface, regionId }),
             cancellationToken)).Select(r => r.ToModel()).ToList();
 
-    public async Task<CatalogEndpoint> UpdateEndpointAsync(string id, string? serviceId, string? @interface, string? url, string? regionId, bool? enabled, CancellationToken cancellationToken) =>
+    public async Task<CatalogEndpoint> UpdateEndpointAsync(string id, string? serviceId, string? @interface, string? url, string? regionId, bool? enabled, CancellationToken cancellationToken, bool createRegion = false) =>
         await _database.WriteAsync(
             async session =>
             {
@@ -184,9 +199,14 @@ internal sealed partial class IdentityDirectory
                     _ = await FindServiceAsync(session, serviceId) ?? throw IdentityErrors.NotFound("service", serviceId);
                 }
 
-                if (regionId is not null)
+                if (regionId is not null && await FindRegionAsync(session, regionId) is null)
                 {
-                    _ = await FindRegionAsync(session, regionId) ?? throw IdentityErrors.NotFound("region", regionId);
+                    if (!createRegion)
+                    {
+                        throw IdentityErrors.NotFound("region", regionId);
+                    }
+
+                    await session.ExecuteAsync("INSERT INTO regions (id, description, parent_region_id, extra) VALUES (@regionId, '', NULL, '{}')", new { regionId });
                 }
 
                 await session.ExecuteAsync(

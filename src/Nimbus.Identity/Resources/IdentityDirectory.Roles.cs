@@ -272,6 +272,8 @@ internal sealed partial class IdentityDirectory
                             : [a])
                         .SelectMany(a => ExpandImplied(a, edges))
                         .DistinctBy(a => (a.ActorId, a.TargetType, a.TargetId, a.RoleId));
+                    var domainSpecific = (await session.QueryAsync<string>("SELECT id FROM roles WHERE domain_id <> @global", new { global = IdentitySchema.GlobalRoleDomain })).ToHashSet(StringComparer.Ordinal);
+                    rows = rows.Where(a => !domainSpecific.Contains(a.RoleId));
                 }
 
                 return (IReadOnlyList<RoleAssignment>)rows
@@ -298,9 +300,11 @@ internal sealed partial class IdentityDirectory
                 }
 
                 var edges = await session.QueryAsync<ImpliedRow>("SELECT prior_role_id AS PriorRoleId, implied_role_id AS ImpliedRoleId FROM implied_roles");
-                var ids = Closure(direct, edges).ToList();
-                var roles = await session.QueryAsync<RoleRow>($"SELECT {RoleColumns} FROM roles WHERE id IN @ids ORDER BY name", new { ids });
-                return new EffectiveRoles(roles.Select(r => r.ToModel()).ToList());
+                var ids = Closure(direct, edges);
+                // Filtered here, not with IN @ids: list parameters are not portable across engines.
+                var roles = await session.QueryAsync<RoleRow>($"SELECT {RoleColumns} FROM roles ORDER BY name");
+                // Domain-specific roles only stand for what they imply; they never reach a token (Keystone).
+                return new EffectiveRoles(roles.Where(r => ids.Contains(r.Id)).Select(r => r.ToModel()).Where(r => r.DomainId is null).ToList());
             },
             cancellationToken);
 

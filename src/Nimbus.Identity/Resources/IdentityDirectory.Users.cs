@@ -193,7 +193,7 @@ internal sealed partial class IdentityDirectory
 
     public async Task<Group> CreateGroupAsync(string name, string? domainId, string? description, CancellationToken cancellationToken)
     {
-        ValidateName("name", name);
+        ValidateName("name", name, ShortNameLength);
         var domain = domainId ?? DefaultDomainId;
         try
         {
@@ -231,7 +231,7 @@ internal sealed partial class IdentityDirectory
     {
         if (name is not null)
         {
-            ValidateName("name", name);
+            ValidateName("name", name, ShortNameLength);
         }
 
         try

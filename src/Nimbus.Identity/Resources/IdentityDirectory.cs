@@ -17,6 +17,9 @@ internal sealed partial class IdentityDirectory
     public const string DefaultDomainId = "default";
     public const int MaxNameLength = 255;
 
+    /// <summary>Keystone's schema limit for domain, project and group names.</summary>
+    public const int ShortNameLength = 64;
+
     private const string DomainColumns = "id AS Id, name AS Name, enabled AS Enabled, description AS Description, extra AS Extra";
     private const string ProjectColumns = "id AS Id, name AS Name, domain_id AS DomainId, parent_id AS ParentId, enabled AS Enabled, description AS Description, extra AS Extra";
 
@@ -43,7 +46,7 @@ internal sealed partial class IdentityDirectory
 
     public async Task<Domain> CreateDomainAsync(string name, string? description, bool enabled, string? id, CancellationToken cancellationToken)
     {
-        ValidateName("name", name);
+        ValidateName("name", name, ShortNameLength);
         var domain = new Domain(id ?? NewId(), name, enabled, description ?? "", []);
         try
         {
@@ -86,7 +89,7 @@ internal sealed partial class IdentityDirectory
     {
         if (name is not null)
         {
-            ValidateName("name", name);
+            ValidateName("name", name, ShortNameLength);
         }
 
         Domain before;
@@ -154,7 +157,7 @@ internal sealed partial class IdentityDirectory
 
     public async Task<Project> CreateProjectAsync(string name, string? domainId, string? parentId, string? description, bool enabled, JsonObject? extra, CancellationToken cancellationToken)
     {
-        ValidateName("name", name);
+        ValidateName("name", name, ShortNameLength);
         try
         {
             var project = await _database.WriteAsync(
@@ -221,7 +224,7 @@ internal sealed partial class IdentityDirectory
     {
         if (name is not null)
         {
-            ValidateName("name", name);
+            ValidateName("name", name, ShortNameLength);
         }
 
         Project before, after;
@@ -284,16 +287,16 @@ internal sealed partial class IdentityDirectory
     private static async Task<Project?> FindProjectAsync(DataSession session, string id) =>
         (await session.QueryAsync<ProjectRow>($"SELECT {ProjectColumns} FROM projects WHERE id = @id", new { id })).Select(r => r.ToModel()).FirstOrDefault();
 
-    internal static void ValidateName(string field, string? name)
+    internal static void ValidateName(string field, string? name, int maxLength = MaxNameLength)
     {
         if (string.IsNullOrWhiteSpace(name))
         {
             throw IdentityErrors.Invalid(field, "must be a non-empty string.");
         }
 
-        if (name.Length > MaxNameLength)
+        if (name.Length > maxLength)
         {
-            throw IdentityErrors.Invalid(field, $"is longer than {MaxNameLength} characters.");
+            throw IdentityErrors.Invalid(field, $"is longer than {maxLength} characters.");
         }
     }
 

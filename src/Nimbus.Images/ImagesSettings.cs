@@ -21,9 +21,6 @@ public sealed record ImagesSettings
 
     public int MaxMembersPerImage { get; init; } = 128;
 
-    /// <summary>The name this cloud gives its one store in GET /v2/info/stores.</summary>
-    public string StoreId { get; init; } = "file";
-
     public void Validate()
     {
         if (MaxImageBytes <= 0 || MaxImagesPerProject < 0 || MaxBytesPerProject < 0 || MaxPropertiesPerImage < 0 || MaxTagsPerImage < 0 || MaxMembersPerImage < 0)

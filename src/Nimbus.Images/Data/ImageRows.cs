@@ -86,6 +86,7 @@ internal static class ImageRows
     public static async Task<bool> DeleteAsync(DataSession session, string id)
     {
         // Children first: SQLite enforces the foreign keys, but not every engine cascades alike.
+        await session.ExecuteAsync("DELETE FROM image_tasks WHERE image_id = @id", new { id });
         await session.ExecuteAsync("DELETE FROM image_members WHERE image_id = @id", new { id });
         await session.ExecuteAsync("DELETE FROM image_tags WHERE image_id = @id", new { id });
         await session.ExecuteAsync("DELETE FROM image_properties WHERE image_id = @id", new { id });
@@ -135,6 +136,31 @@ internal static class ImageRows
 
     public static async Task<long> CountMembersAsync(DataSession session, string imageId) =>
         await session.ScalarAsync<long>("SELECT COUNT(*) FROM image_members WHERE image_id = @imageId", new { imageId });
+
+    public static Task InsertTaskAsync(DataSession session, ImageTask task) =>
+        session.ExecuteAsync(
+            """
+            INSERT INTO image_tasks (id, image_id, type, status, method, request_id, user_id, owner, message, created_at, updated_at)
+            VALUES (@Id, @ImageId, @Type, @Status, @Method, @RequestId, @UserId, @Owner, @Message, @CreatedAt, @UpdatedAt)
+            """,
+            new { task.Id, task.ImageId, task.Type, task.Status, task.Method, task.RequestId, task.UserId, task.Owner, task.Message, CreatedAt = task.CreatedAt.ToUnixTimeMilliseconds(), UpdatedAt = task.UpdatedAt.ToUnixTimeMilliseconds() });
+
+    public static Task FinishTaskAsync(DataSession session, string id, string status, string message, DateTimeOffset at) =>
+        session.ExecuteAsync(
+            "UPDATE image_tasks SET status = @status, message = @message, updated_at = @UpdatedAt WHERE id = @id",
+            new { id, status, message, UpdatedAt = at.ToUnixTimeMilliseconds() });
+
+    public static async Task<IReadOnlyList<ImageTask>> TasksAsync(DataSession session, string imageId)
+    {
+        var rows = await session.QueryAsync<TaskRow>(
+            """
+            SELECT id AS Id, image_id AS ImageId, type AS Type, status AS Status, method AS Method, request_id AS RequestId,
+                user_id AS UserId, owner AS Owner, message AS Message, created_at AS CreatedAt, updated_at AS UpdatedAt
+            FROM image_tasks WHERE image_id = @imageId ORDER BY created_at, id
+            """,
+            new { imageId });
+        return [.. rows.Select(r => new ImageTask(r.Id, r.ImageId, r.Type, r.Status, r.Method, r.RequestId, r.UserId, r.Owner, r.Message, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt), DateTimeOffset.FromUnixTimeMilliseconds(r.UpdatedAt)))];
+    }
 
     private static async Task<IReadOnlyList<Image>> ManyAsync(DataSession session, string condition, object args)
     {
@@ -279,6 +305,31 @@ internal static class ImageRows
         public long Count { get; set; }
 
         public long Bytes { get; set; }
+    }
+
+    private sealed class TaskRow
+    {
+        public string Id { get; set; } = string.Empty;
+
+        public string ImageId { get; set; } = string.Empty;
+
+        public string Type { get; set; } = string.Empty;
+
+        public string Status { get; set; } = string.Empty;
+
+        public string Method { get; set; } = string.Empty;
+
+        public string? RequestId { get; set; }
+
+        public string? UserId { get; set; }
+
+        public string? Owner { get; set; }
+
+        public string Message { get; set; } = string.Empty;
+
+        public long CreatedAt { get; set; }
+
+        public long UpdatedAt { get; set; }
     }
 
     private sealed class MemberRow

@@ -55,5 +55,21 @@ internal static class ImagesSchema
             );
             CREATE INDEX image_members_member ON image_members (member);
             """),
+        new(2, "image import tasks", """
+            CREATE TABLE image_tasks (
+                id TEXT PRIMARY KEY,
+                image_id TEXT NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+                type TEXT NOT NULL,
+                status TEXT NOT NULL,
+                method TEXT NOT NULL,
+                request_id TEXT NULL,
+                user_id TEXT NULL,
+                owner TEXT NULL,
+                message TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            );
+            CREATE INDEX image_tasks_image ON image_tasks (image_id);
+            """),
     ];
 }

@@ -30,7 +30,7 @@ internal static class ImageJson
         return context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).AsTask();
     }
 
-    public static void Image(Utf8JsonWriter json, Image image)
+    public static void Image(Utf8JsonWriter json, Image image, string store)
     {
         json.WriteStartObject();
         json.WriteString("id", image.Id);
@@ -61,6 +61,12 @@ internal static class ImageJson
         json.WriteString("self", $"/v2/images/{image.Id}");
         json.WriteString("file", $"/v2/images/{image.Id}/file");
         json.WriteString("schema", "/v2/schemas/image");
+        if (image.Location is not null && image.Status is ImageStatus.Active or ImageStatus.Deactivated)
+        {
+            // Where the data lives, as Glance names stores once they hold an image (GET /v2/info/stores lists them).
+            json.WriteString("stores", store);
+        }
+
         foreach (var (name, value) in image.Properties)
         {
             json.WriteString(name, value);
@@ -78,6 +84,45 @@ internal static class ImageJson
         json.WriteString("created_at", Timestamp(member.CreatedAt));
         json.WriteString("updated_at", Timestamp(member.UpdatedAt));
         json.WriteString("schema", "/v2/schemas/member");
+        json.WriteEndObject();
+    }
+
+    public static void Task(Utf8JsonWriter json, ImageTask task, string store)
+    {
+        json.WriteStartObject();
+        json.WriteString("id", task.Id);
+        json.WriteString("type", task.Type);
+        json.WriteString("status", task.Status);
+        json.WriteString("owner", task.Owner);
+        json.WriteNull("expires_at");
+        json.WriteString("created_at", Timestamp(task.CreatedAt));
+        json.WriteString("updated_at", Timestamp(task.UpdatedAt));
+        json.WriteStartObject("input");
+        json.WriteString("image_id", task.ImageId);
+        json.WriteStartObject("import_req");
+        json.WriteStartObject("method");
+        json.WriteString("name", task.Method);
+        json.WriteEndObject();
+        json.WriteEndObject();
+        json.WriteStartArray("backend");
+        json.WriteStringValue(store);
+        json.WriteEndArray();
+        json.WriteEndObject();
+        if (task.Status == ImageTask.Success)
+        {
+            json.WriteStartObject("result");
+            json.WriteString("image_id", task.ImageId);
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteNull("result");
+        }
+
+        json.WriteString("message", task.Message);
+        json.WriteString("image_id", task.ImageId);
+        json.WriteString("request_id", task.RequestId);
+        json.WriteString("user_id", task.UserId);
         json.WriteEndObject();
     }
 

@@ -37,10 +37,12 @@ public static class ImagesEndpoints
         v2.MapGet("/images/{id}", ShowAsync);
         v2.MapMethods("/images/{id}", ["PATCH"], UpdateAsync);
         v2.MapDelete("/images/{id}", DeleteAsync);
+        v2.MapDelete("/images", () => Task.FromException(MissingId()));
         v2.MapPut("/images/{id}/file", UploadAsync);
         v2.MapGet("/images/{id}/file", DownloadAsync);
         v2.MapPut("/images/{id}/stage", StageAsync);
         v2.MapPost("/images/{id}/import", ImportAsync);
+        v2.MapGet("/images/{id}/tasks", TasksAsync);
         v2.MapPost("/images/{id}/actions/deactivate", (HttpContext c, string id, ImageService s) => NoContentAsync(c, s.DeactivateAsync(c.Caller(), id, c.RequestAborted)));
         v2.MapPost("/images/{id}/actions/reactivate", (HttpContext c, string id, ImageService s) => NoContentAsync(c, s.ReactivateAsync(c.Caller(), id, c.RequestAborted)));
         v2.MapPut("/images/{id}/tags/{tag}", (HttpContext c, string id, string tag, ImageService s) => NoContentAsync(c, s.AddTagAsync(c.Caller(), id, tag, c.RequestAborted)));
@@ -66,11 +68,17 @@ public static class ImagesEndpoints
         var image = await images.CreateAsync(context.Caller(), command, context.RequestAborted);
         context.Response.Headers.Location = $"{context.Request.PathBase}{Prefix}/v2/images/{image.Id}";
         context.Response.Headers["OpenStack-image-import-methods"] = $"{ImageService.GlanceDirect},{ImageService.WebDownload}";
-        await ImageJson.WriteAsync(context, StatusCodes.Status201Created, json => ImageJson.Image(json, image));
+        await ImageJson.WriteAsync(context, StatusCodes.Status201Created, json => ImageJson.Image(json, image, images.StoreName));
     }
 
     private static async Task ListAsync(HttpContext context, ImageService images)
     {
+        if (context.Request.Path.Value?.EndsWith('/') == true)
+        {
+            // GET /v2/images/ is a show of an empty id to Glance, not a listing.
+            throw MissingId();
+        }
+
         var parameters = context.Request.Query.SelectMany(p => p.Value.Select(v => new KeyValuePair<string, string?>(p.Key, v)));
         var query = ImageListQuery.Parse(parameters);
         var page = await images.ListAsync(context.Caller(), query, context.RequestAborted);
@@ -80,7 +88,7 @@ public static class ImagesEndpoints
             json.WriteStartArray("images");
             foreach (var image in page.Images)
             {
-                ImageJson.Image(json, image);
+                ImageJson.Image(json, image, images.StoreName);
             }
 
             json.WriteEndArray();
@@ -99,7 +107,7 @@ public static class ImagesEndpoints
     private static async Task ShowAsync(HttpContext context, string id, ImageService images)
     {
         var image = await images.GetAsync(context.Caller(), id, context.RequestAborted);
-        await ImageJson.WriteAsync(context, StatusCodes.Status200OK, json => ImageJson.Image(json, image));
+        await ImageJson.WriteAsync(context, StatusCodes.Status200OK, json => ImageJson.Image(json, image, images.StoreName));
     }
 
     private static async Task UpdateAsync(HttpContext context, string id, ImageService images)
@@ -118,7 +126,7 @@ public static class ImagesEndpoints
         using var body = await ReadJsonAsync(context);
         var operations = ImagePatch.Parse(body.RootElement, dialect);
         var image = await images.UpdateAsync(context.Caller(), id, operations, context.RequestAborted);
-        await ImageJson.WriteAsync(context, StatusCodes.Status200OK, json => ImageJson.Image(json, image));
+        await ImageJson.WriteAsync(context, StatusCodes.Status200OK, json => ImageJson.Image(json, image, images.StoreName));
     }
 
     private static Task DeleteAsync(HttpContext context, string id, ImageService images) =>
@@ -155,8 +163,25 @@ public static class ImagesEndpoints
             && m.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String
                 ? name.GetString()!
                 : throw new InvalidInputException("images.bad_import", "The import request must be {\"method\": {\"name\": \"glance-direct\"}}.");
-        await images.ImportAsync(context.Caller(), id, method, context.RequestAborted);
+        await images.ImportAsync(context.Caller(), id, method, context.Features.Get<RequestContext>()?.RequestId, context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status202Accepted;
+    }
+
+    private static async Task TasksAsync(HttpContext context, string id, ImageService images)
+    {
+        var tasks = await images.ListTasksAsync(context.Caller(), id, context.RequestAborted);
+        await ImageJson.WriteAsync(context, StatusCodes.Status200OK, json =>
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("tasks");
+            foreach (var task in tasks)
+            {
+                ImageJson.Task(json, task, images.StoreName);
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        });
     }
 
     private static async Task DownloadAsync(HttpContext context, string id, ImageService images)
@@ -260,7 +285,7 @@ public static class ImagesEndpoints
             json.WriteStartObject();
             json.WriteStartArray("stores");
             json.WriteStartObject();
-            json.WriteString("id", images.Settings.StoreId);
+            json.WriteString("id", images.StoreName);
             json.WriteString("description", $"Image data kept by this cloud's {images.StoreName} store.");
             json.WriteBoolean("default", true);
             json.WriteEndObject();
@@ -295,6 +320,8 @@ public static class ImagesEndpoints
             json.WriteEndObject();
         });
     }
+
+    private static NotFoundException MissingId() => new("images.not_found", "No image found: the request names no image id.");
 
     private static async Task NoContentAsync(HttpContext context, Task action)
     {

@@ -101,6 +101,14 @@ internal sealed record Image
 /// <summary>A project an image is shared with, and its answer.</summary>
 internal sealed record ImageMember(string ImageId, string MemberId, string Status, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
+/// <summary>An import of an image (Glance's api_image_import task, GET /v2/images/{id}/tasks).</summary>
+internal sealed record ImageTask(string Id, string ImageId, string Type, string Status, string Method, string? RequestId, string? UserId, string? Owner, string Message, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public const string ImportType = "api_image_import";
+    public const string Processing = "processing";
+    public const string Success = "success";
+}
+
 /// <summary>One page of a listing; <see cref="NextMarker"/> is set when more images follow.</summary>
 internal sealed record ImagePage(IReadOnlyList<Image> Images, string? NextMarker);
 

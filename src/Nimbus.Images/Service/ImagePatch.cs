@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text;
 using System.Text.Json;
 using Nimbus.Platform.Errors;
@@ -14,8 +15,11 @@ internal enum PatchDialect
     V20,
 }
 
-/// <summary>One change of a patch, its path already reduced to the attribute it names.</summary>
-internal sealed record PatchOperation(string Op, string Attribute, JsonElement? Value, PatchDialect Dialect);
+/// <summary>
+/// One change of a patch, its path already reduced to the attribute it names; <see cref="Index"/>
+/// is set for one element of the tags list (<c>/tags/0</c>, <c>/tags/-</c>).
+/// </summary>
+internal sealed record PatchOperation(string Op, string Attribute, JsonElement? Value, PatchDialect Dialect, string? Index = null);
 
 /// <summary>
 /// Parses and applies Glance's image patches (glance/api/v2/images.py RequestDeserializer.update
@@ -64,7 +68,8 @@ internal static class ImagePatch
                     : throw Bad("Unable to find 'value' in JSON Schema change");
             }
 
-            operations.Add(new PatchOperation(op, Attribute(path), value, dialect));
+            var (attribute, index) = Attribute(path);
+            operations.Add(new PatchOperation(op, attribute, value, dialect, index));
         }
 
         return operations;
@@ -82,6 +87,7 @@ internal static class ImagePatch
             ImageAttributes.EnsureWritable(operation.Attribute);
             image = operation.Op switch
             {
+                _ when operation.Index is not null => TagElement(image, operation),
                 "remove" => Remove(image, operation.Attribute),
                 "add" => Add(image, operation),
                 _ => Replace(image, operation),
@@ -89,6 +95,34 @@ internal static class ImagePatch
         }
 
         return image;
+    }
+
+    /// <summary>
+    /// A change to one element of the tags list, as openstacksdk sends for <c>openstack image set --tag</c>
+    /// (its patches come from jsonpatch.make_patch); indexes refer to the list as shown, in order.
+    /// </summary>
+    private static Image TagElement(Image image, PatchOperation operation)
+    {
+        var tags = image.Tags.ToList();
+        // "-" is the end of the list (RFC 6901 §4), only meaningful for add.
+        var at = operation.Index == "-" && operation.Op == "add" ? tags.Count : -1;
+        if (at < 0 && (!int.TryParse(operation.Index, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out at) || at > tags.Count || (at == tags.Count && operation.Op != "add")))
+        {
+            throw Bad($"Invalid JSON pointer for this resource: '/tags/{operation.Index}'");
+        }
+
+        if (operation.Op is "remove" or "replace")
+        {
+            tags.RemoveAt(at);
+        }
+
+        if (operation.Op is "add" or "replace")
+        {
+            var value = operation.Value!.Value;
+            tags.Add(ImageAttributes.Tag(value.ValueKind == JsonValueKind.String ? value.GetString()! : throw ImageAttributes.SchemaMismatch($"{value.GetRawText()} is not of type 'string' (attribute 'tags')")));
+        }
+
+        return image with { Tags = tags.ToImmutableSortedSet(StringComparer.Ordinal) };
     }
 
     private static Image Add(Image image, PatchOperation operation)
@@ -179,8 +213,8 @@ internal static class ImagePatch
         return (found[0], change.GetProperty(found[0]).GetString()!);
     }
 
-    /// <summary>Decodes a JSON pointer (RFC 6901) naming one top-level attribute.</summary>
-    private static string Attribute(string pointer)
+    /// <summary>Decodes a JSON pointer (RFC 6901) naming one top-level attribute, or one element of the tags.</summary>
+    private static (string Attribute, string? Index) Attribute(string pointer)
     {
         if (!pointer.StartsWith('/'))
         {
@@ -199,6 +233,11 @@ internal static class ImagePatch
 
         var segments = pointer[1..].Split('/');
         var decoded = segments.Select(s => Unescape(pointer, s)).ToList();
+        if (decoded is ["tags", var index])
+        {
+            return ("tags", index);
+        }
+
         if (decoded.Count != 1 || decoded[0].Length == 0)
         {
             if (decoded[0] is "locations")
@@ -209,7 +248,7 @@ internal static class ImagePatch
             throw Bad("Nested paths are not allowed");
         }
 
-        return decoded[0];
+        return (decoded[0], null);
     }
 
     private static string Unescape(string pointer, string segment)

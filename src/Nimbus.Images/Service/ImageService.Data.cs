@@ -52,11 +52,14 @@ internal sealed partial class ImageService
     public Task StageAsync(AuthContext caller, string id, Stream body, long? contentLength, CancellationToken cancellationToken) =>
         ReceiveAsync(caller, id, body, contentLength, ImageStatus.Uploading, cancellationToken);
 
-    /// <summary>POST /v2/images/{id}/import: uploading → importing → active for glance-direct.</summary>
-    public async Task ImportAsync(AuthContext caller, string id, string method, CancellationToken cancellationToken)
+    /// <summary>
+    /// POST /v2/images/{id}/import: uploading → importing → active for glance-direct, recorded as a
+    /// task under <paramref name="requestId"/> (GET /v2/images/{id}/tasks).
+    /// </summary>
+    public async Task ImportAsync(AuthContext caller, string id, string method, string? requestId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(method);
-        var image = await _database.WriteAsync(
+        var (image, task) = await _database.WriteAsync(
             async session =>
             {
                 var (image, _) = await FindVisibleAsync(session, caller, id);
@@ -78,9 +81,12 @@ internal sealed partial class ImageService
                     throw new ConflictException("images.not_staged", $"Image needs to be staged before '{GlanceDirect}' method can be used; image {image.Id} is {image.Status}.");
                 }
 
-                var importing = image with { Status = ImageStatus.Importing, UpdatedAt = Now() };
+                var now = Now();
+                var importing = image with { Status = ImageStatus.Importing, UpdatedAt = now };
+                var task = new ImageTask(Guid.NewGuid().ToString("D"), image.Id, ImageTask.ImportType, ImageTask.Processing, method, requestId, caller.UserId, caller.ProjectId, string.Empty, now, now);
                 await ImageRows.UpdateAsync(session, importing);
-                return importing;
+                await ImageRows.InsertTaskAsync(session, task);
+                return (importing, task);
             },
             cancellationToken);
 
@@ -92,11 +98,23 @@ internal sealed partial class ImageService
                 if (current?.Status == ImageStatus.Importing)
                 {
                     await ImageRows.UpdateAsync(session, current with { Status = ImageStatus.Active, UpdatedAt = Now() });
+                    await ImageRows.FinishTaskAsync(session, task.Id, ImageTask.Success, string.Empty, Now());
                 }
             },
             CancellationToken.None);
         ImagesLog.ImageActive(_logger, image.Id, image.Size ?? 0, _store.Name);
     }
+
+    /// <summary>The imports of an image the caller can see, oldest first.</summary>
+    public async Task<IReadOnlyList<ImageTask>> ListTasksAsync(AuthContext caller, string id, CancellationToken cancellationToken) =>
+        await _database.ReadAsync(
+            async session =>
+            {
+                var (image, _) = await FindVisibleAsync(session, caller, id);
+                ImagePolicy.Table.Enforce(caller, ImagePolicy.GetImage, ImagePolicy.Target(image));
+                return await ImageRows.TasksAsync(session, image.Id);
+            },
+            cancellationToken);
 
     /// <summary>GET /v2/images/{id}/file: the bytes, a range of them, or none (204) when the image has no data.</summary>
     public async Task<ImageDownload> DownloadAsync(AuthContext caller, string id, ByteRange? range, CancellationToken cancellationToken)

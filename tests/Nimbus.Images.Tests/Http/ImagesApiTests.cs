@@ -220,6 +220,17 @@ public sealed class ImagesApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_empty_image_id_is_404_for_show_and_delete()
+    {
+        using var show = await _alice.GetAsync("/image/v2/images/");
+        Assert.Equal(HttpStatusCode.NotFound, show.StatusCode);
+        using var delete = await _alice.DeleteAsync("/image/v2/images/");
+        Assert.Equal(HttpStatusCode.NotFound, delete.StatusCode);
+        using var list = await _alice.GetAsync("/image/v2/images");
+        Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+    }
+
+    [Fact]
     public async Task Private_images_are_404_for_other_projects()
     {
         var id = (await _alice.CreateAsync("""{"visibility": "private"}""")).GetProperty("id").GetString();
@@ -366,15 +377,27 @@ public sealed class ImagesApiTests : IAsyncLifetime
             Assert.Equal("uploading", (await staged.ReadJsonAsync()).GetProperty("status").GetString());
         }
 
-        using (var import = await _alice.PostAsync($"/image/v2/images/{id}/import", Json("""{"method": {"name": "glance-direct"}}""")))
+        string requestId;
+        using (var import = await _alice.PostAsync($"/image/v2/images/{id}/import", Json("""{"method": {"name": "glance-direct"}, "stores": ["memory"]}""")))
         {
             Assert.Equal(HttpStatusCode.Accepted, import.StatusCode);
+            requestId = import.Headers.GetValues("x-openstack-request-id").Single();
         }
 
-        using var active = await _alice.GetAsync($"/image/v2/images/{id}");
-        var image = await active.ReadJsonAsync();
-        Assert.Equal("active", image.GetProperty("status").GetString());
-        Assert.Equal(4096, image.GetProperty("size").GetInt64());
+        using (var active = await _alice.GetAsync($"/image/v2/images/{id}"))
+        {
+            var image = await active.ReadJsonAsync();
+            Assert.Equal("active", image.GetProperty("status").GetString());
+            Assert.Equal(4096, image.GetProperty("size").GetInt64());
+            Assert.Equal("memory", image.GetProperty("stores").GetString());
+        }
+
+        // Tempest checks the import through the image's tasks (Image API 2.12).
+        using var tasks = await _alice.GetAsync($"/image/v2/images/{id}/tasks");
+        var task = Assert.Single((await tasks.ReadJsonAsync()).GetProperty("tasks").EnumerateArray());
+        Assert.Equal("success", task.GetProperty("status").GetString());
+        Assert.Equal(requestId, task.GetProperty("request_id").GetString());
+        Assert.Equal("glance-direct", task.GetProperty("input").GetProperty("import_req").GetProperty("method").GetProperty("name").GetString());
     }
 
     [Theory]

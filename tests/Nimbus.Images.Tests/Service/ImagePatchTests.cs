@@ -158,6 +158,18 @@ public sealed class ImagePatchTests
         Assert.Throws<InvalidInputException>(() => Parse("""[{"add": "/a", "replace": "/b", "value": "x"}]""", PatchDialect.V20));
 
     [Fact]
+    public void Tag_elements_change_as_openstacksdk_sends_them()
+    {
+        var tagged = Apply("""[{"op": "add", "path": "/tags/0", "value": "b"}, {"op": "add", "path": "/tags/-", "value": "a"}]""");
+        Assert.Equal(["a", "b"], tagged.Tags);
+        var replaced = ImagePatch.Apply(tagged, Parse("""[{"op": "replace", "path": "/tags/0", "value": "c"}]"""));
+        Assert.Equal(["b", "c"], replaced.Tags);
+        Assert.Equal(["c"], ImagePatch.Apply(replaced, Parse("""[{"op": "remove", "path": "/tags/0"}]""")).Tags);
+        var error = Assert.Throws<InvalidInputException>(() => ImagePatch.Apply(replaced, Parse("""[{"op": "remove", "path": "/tags/2"}]""")));
+        Assert.Equal("Invalid JSON pointer for this resource: '/tags/2'", error.Message);
+    }
+
+    [Fact]
     public void Escaped_pointers_name_properties_with_slashes_and_tildes() =>
         Assert.Equal("v", Apply("""[{"op": "add", "path": "/a~1b~0c", "value": "v"}]""").Properties["a/b~c"]);
 

@@ -442,26 +442,29 @@ public abstract class ImageServiceTests : IAsyncLifetime
     public async Task Glance_direct_import_stages_then_activates()
     {
         var image = await CreateAsync(MemberA, """{"disk_format": "raw", "container_format": "bare"}""");
-        await Assert.ThrowsAsync<ConflictException>(() => Images.ImportAsync(MemberA, image.Id, ImageService.GlanceDirect, default));
+        await Assert.ThrowsAsync<ConflictException>(() => Images.ImportAsync(MemberA, image.Id, ImageService.GlanceDirect, "req-1", default));
         var data = TestImages.Raw(300);
         await Images.StageAsync(MemberA, image.Id, new MemoryStream(data), data.Length, default);
         Assert.Equal(ImageStatus.Uploading, (await Images.GetAsync(MemberA, image.Id, default)).Status);
         await Assert.ThrowsAsync<ConflictException>(() => Images.UploadAsync(MemberA, image.Id, new MemoryStream(data), data.Length, default));
-        await Images.ImportAsync(MemberA, image.Id, ImageService.GlanceDirect, default);
+        await Images.ImportAsync(MemberA, image.Id, ImageService.GlanceDirect, "req-1", default);
         var active = await Images.GetAsync(MemberA, image.Id, default);
         Assert.Equal(ImageStatus.Active, active.Status);
         Assert.Equal(300, active.Size);
         Assert.Equal(data, await DownloadAllAsync(MemberA, image.Id));
+        var task = Assert.Single(await Images.ListTasksAsync(MemberA, image.Id, default));
+        Assert.Equal((ImageTask.Success, "glance-direct", "req-1"), (task.Status, task.Method, task.RequestId));
     }
 
     [Fact]
     public async Task Web_download_import_is_refused_because_there_is_no_internet()
     {
         var image = await CreateAsync(MemberA, """{"disk_format": "raw", "container_format": "bare"}""");
-        var error = await Assert.ThrowsAsync<InvalidInputException>(() => Images.ImportAsync(MemberA, image.Id, ImageService.WebDownload, default));
+        var error = await Assert.ThrowsAsync<InvalidInputException>(() => Images.ImportAsync(MemberA, image.Id, ImageService.WebDownload, "req-2", default));
         Assert.Contains("no internet access", error.Message, StringComparison.Ordinal);
         Assert.Contains("glance-direct", error.Message, StringComparison.Ordinal);
         Assert.Equal(ImageStatus.Queued, (await Images.GetAsync(MemberA, image.Id, default)).Status);
+        Assert.Empty(await Images.ListTasksAsync(MemberA, image.Id, default));
     }
 
     [Fact]

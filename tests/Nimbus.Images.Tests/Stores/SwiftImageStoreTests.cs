@@ -66,6 +66,63 @@ public sealed class SwiftImageStoreTests(ObjectStorageFixture storage) : ImageSt
     }
 
     [Fact]
+    public async Task Upload_through_the_pipeline_reads_back_with_its_recorded_hashes()
+    {
+        var data = TestData.Random((int)(2.5 * SegmentSize), seed: 24);
+
+        var uploaded = await new ImageUploader().UploadAsync(Store, "piped-1", new ChunkedSource(data), "raw", data.Length, long.MaxValue, CancellationToken.None);
+
+        var read = await TestData.ReadAllAsync(await Store.OpenReadAsync(uploaded.Location, 0, null, CancellationToken.None));
+        Assert.Equal(uploaded.Md5Hex, Convert.ToHexStringLower(MD5.HashData(read)));
+        Assert.Equal(uploaded.Sha512Hex, Convert.ToHexStringLower(SHA512.HashData(read)));
+    }
+
+    [Fact]
+    public async Task Upload_over_the_limit_reports_too_large_and_leaves_no_segments()
+    {
+        var data = TestData.Random((int)(2.5 * SegmentSize), seed: 25);
+
+        await Assert.ThrowsAsync<ImageTooLargeException>(() =>
+            new ImageUploader().UploadAsync(Store, "limited-1", new ChunkedSource(data), "raw", null, 2 * SegmentSize, CancellationToken.None));
+
+        Assert.Empty(await StoredItemsAsync());
+    }
+
+    [Fact]
+    public async Task Client_going_away_mid_segment_reports_incomplete_and_leaves_no_segments()
+    {
+        var data = TestData.Random((int)(2.5 * SegmentSize), seed: 26);
+
+        await Assert.ThrowsAsync<ImageUploadIncompleteException>(() =>
+            new ImageUploader().UploadAsync(Store, "gone-1", new ChunkedSource(data, failAfter: (long)(1.5 * SegmentSize)), "raw", null, long.MaxValue, CancellationToken.None));
+
+        Assert.Empty(await StoredItemsAsync());
+    }
+
+    [Fact]
+    public async Task Short_body_reports_incomplete_and_leaves_no_segments()
+    {
+        var data = TestData.Random((int)(1.5 * SegmentSize), seed: 27);
+
+        await Assert.ThrowsAsync<ImageUploadIncompleteException>(() =>
+            new ImageUploader().UploadAsync(Store, "short-1", new ChunkedSource(data), "raw", 2 * SegmentSize, long.MaxValue, CancellationToken.None));
+
+        Assert.Empty(await StoredItemsAsync());
+    }
+
+    [Fact]
+    public async Task Cancelled_upload_leaves_no_segments()
+    {
+        using var cancel = new CancellationTokenSource();
+        var data = TestData.Random((int)(2.5 * SegmentSize), seed: 28);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            new ImageUploader().UploadAsync(Store, "cancelled-2", new ChunkedSource(data, failAfter: (long)(1.2 * SegmentSize), atFailPoint: cancel.Cancel), "raw", null, long.MaxValue, cancel.Token));
+
+        Assert.Empty(await StoredItemsAsync());
+    }
+
+    [Fact]
     public async Task Location_of_another_container_is_refused()
     {
         await Assert.ThrowsAsync<ImageLocationInvalidException>(() => Store.OpenReadAsync("swift://other/img", 0, null, CancellationToken.None));

@@ -11,7 +11,6 @@ internal static class ImagesStartup
         MaxImageBytes = options.MaxImageBytes,
         MaxImagesPerProject = options.QuotaImages > 0 ? options.QuotaImages : null,
         MaxBytesPerProject = options.QuotaBytes > 0 ? options.QuotaBytes : null,
-        StoreId = options.Store == ImageStoreKind.Swift ? "swift" : "file",
     };
 
     public static IImageStore Store(IServiceProvider services, ImagesOptions options, string home) => options.Store switch

@@ -142,9 +142,18 @@ internal sealed class SwiftImageStore : IImageStore, IDisposable
             throw;
         }
 
-        // Segments of an image this write replaced, or of writes that crashed, are no one's now.
-        var stale = await ListAsync(account, SegmentContainer, imageId + "/", cancellationToken);
-        await DeleteSegmentsAsync(account, stale.Where(n => !n.StartsWith(prefix, StringComparison.Ordinal)).Select(n => $"/{SegmentContainer}/{n}"));
+        // Segments of an image this write replaced, or of writes that crashed, are no one's now; the
+        // image is already stored, so failing to tidy them only costs space and is logged.
+        try
+        {
+            var stale = await ListAsync(account, SegmentContainer, imageId + "/", CancellationToken.None);
+            await DeleteSegmentsAsync(account, stale.Where(n => !n.StartsWith(prefix, StringComparison.Ordinal)).Select(n => $"/{SegmentContainer}/{n}"));
+        }
+        catch (ImageStoreUnavailableException ex)
+        {
+            ImagesStoreLog.CleanupFailed(_logger, $"/{SegmentContainer}/{imageId}/", ex);
+        }
+
         return $"{Scheme}{_options.Container}/{imageId}";
     }
 

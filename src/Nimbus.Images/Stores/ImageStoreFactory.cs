@@ -35,7 +35,7 @@ internal static class ImageStoreFactory
 
     /// <param name="settings">The chosen backend and its settings.</param>
     /// <param name="nimbusHome">The state directory, under which the file store lives by default.</param>
-    /// <param name="http">The client the swift store talks to the proxy with.</param>
+    /// <param name="http">The client the swift store talks to the proxy with; its Timeout must be infinite (uploads last as long as the client sends).</param>
     /// <param name="time">The clock deciding when tempauth tokens are renewed.</param>
     /// <param name="loggers">Where stores log.</param>
     /// <param name="swiftCredentials">Overrides tempauth (e.g. a service token from Identity); null uses SwiftUser/SwiftKey.</param>

@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 namespace Nimbus.Images.Stores;
 
 /// <summary>Where an account's objects are (X-Storage-Url, absolute or relative to the proxy) and the token to send (X-Auth-Token).</summary>
-internal sealed record SwiftCredentials(Uri StorageUrl, string Token);
+public sealed record SwiftCredentials(Uri StorageUrl, string Token);
 
 /// <summary>
 /// Credentials from Swift's v1 auth (tempauth: GET /auth/v1.0 with X-Auth-User and X-Auth-Key), kept

@@ -50,7 +50,7 @@ internal sealed class SwiftImageStore : IImageStore, IDisposable
     private readonly SemaphoreSlim _containersGate = new(1, 1);
     private Uri? _containersReadyFor;
 
-    /// <param name="http">The client to talk to the proxy with; bodies are streamed, never buffered.</param>
+    /// <param name="http">The client to talk to the proxy with, with an infinite Timeout; bodies are streamed, never buffered.</param>
     /// <param name="proxyUrl">The Swift proxy's base URL, against which a relative storage URL is resolved.</param>
     /// <param name="credentials">Gives the storage URL and a token (tempauth via <see cref="SwiftTempAuth"/>, or an Identity token).</param>
     /// <param name="options">Container and segment size.</param>
@@ -65,6 +65,12 @@ internal sealed class SwiftImageStore : IImageStore, IDisposable
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(proxyUrl);
         ArgumentNullException.ThrowIfNull(credentials);
+        if (http.Timeout != Timeout.InfiniteTimeSpan)
+        {
+            // HttpClient.Timeout spans a whole request body, and a segment takes as long as the uploader sends it.
+            throw new ArgumentException("the swift image store needs an HttpClient whose Timeout is Timeout.InfiniteTimeSpan; cancellation tokens bound its requests.", nameof(http));
+        }
+
         _options = options ?? new SwiftImageStoreOptions();
         _options.Validate();
         _http = http;
@@ -136,9 +142,18 @@ internal sealed class SwiftImageStore : IImageStore, IDisposable
             throw;
         }
 
-        // Segments of an image this write replaced, or of writes that crashed, are no one's now.
-        var stale = await ListAsync(account, SegmentContainer, imageId + "/", cancellationToken);
-        await DeleteSegmentsAsync(account, stale.Where(n => !n.StartsWith(prefix, StringComparison.Ordinal)).Select(n => $"/{SegmentContainer}/{n}"));
+        // Segments of an image this write replaced, or of writes that crashed, are no one's now; the
+        // image is already stored, so failing to tidy them only costs space and is logged.
+        try
+        {
+            var stale = await ListAsync(account, SegmentContainer, imageId + "/", CancellationToken.None);
+            await DeleteSegmentsAsync(account, stale.Where(n => !n.StartsWith(prefix, StringComparison.Ordinal)).Select(n => $"/{SegmentContainer}/{n}"));
+        }
+        catch (ImageStoreUnavailableException ex)
+        {
+            ImagesStoreLog.CleanupFailed(_logger, $"/{SegmentContainer}/{imageId}/", ex);
+        }
+
         return $"{Scheme}{_options.Container}/{imageId}";
     }
 

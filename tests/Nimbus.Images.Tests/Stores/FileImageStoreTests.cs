@@ -46,4 +46,17 @@ public sealed class FileImageStoreTests : ImageStoreConformance, IDisposable
         Assert.Equal(1, store.RemoveAbandonedWrites());
         Assert.Equal([Path.Combine(StoreDirectory, "kept")], Directory.EnumerateFileSystemEntries(StoreDirectory));
     }
+
+    [Fact]
+    public void Write_to_a_full_disk_is_recognised_as_the_store_being_full()
+    {
+        var error = Assert.ThrowsAny<IOException>(() =>
+        {
+            using var full = new FileStream("/dev/full", FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1);
+            full.Write(new byte[4096]);
+            full.Flush();
+        });
+
+        Assert.True(FileImageStore.IsDiskFull(error));
+    }
 }

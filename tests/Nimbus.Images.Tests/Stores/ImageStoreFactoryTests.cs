@@ -8,7 +8,7 @@ namespace Nimbus.Images.Tests.Stores;
 public sealed class ImageStoreFactoryTests : IDisposable
 {
     private readonly TempDirectory _home = new();
-    private readonly HttpClient _http = new();
+    private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
 
     public void Dispose()
     {

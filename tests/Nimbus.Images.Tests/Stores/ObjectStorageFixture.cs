@@ -22,7 +22,7 @@ public sealed class ObjectStorageFixture : IAsyncLifetime, IDisposable
 
     public Uri ProxyUrl { get; private set; } = null!;
 
-    public HttpClient Http { get; } = new();
+    public HttpClient Http { get; } = new() { Timeout = Timeout.InfiniteTimeSpan };
 
     /// <summary>account:user, as the swift CLI's --user.</summary>
     public string User { get; private set; } = null!;

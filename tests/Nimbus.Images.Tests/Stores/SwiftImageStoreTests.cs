@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
 using Nimbus.Images.Stores;
 using Nimbus.Platform.Errors;
 
@@ -120,6 +121,19 @@ public sealed class SwiftImageStoreTests(ObjectStorageFixture storage) : ImageSt
             new ImageUploader().UploadAsync(Store, "cancelled-2", new ChunkedSource(data, failAfter: (long)(1.2 * SegmentSize), atFailPoint: cancel.Cancel), "raw", null, long.MaxValue, cancel.Token));
 
         Assert.Empty(await StoredItemsAsync());
+    }
+
+    [Fact]
+    public async Task Store_from_the_public_tempauth_factory_writes_and_reads_back()
+    {
+        using var services = new ServiceCollection().BuildServiceProvider();
+        var store = SwiftImageStoreFactories.TempAuth(storage.ProxyUrl, storage.User, storage.Key, _container, SegmentSize)(services);
+        var data = TestData.Random((int)SegmentSize + 1, seed: 29);
+
+        var location = await store.WriteAsync("factory-1", new ChunkedSource(data), CancellationToken.None);
+
+        Assert.Equal(data, await TestData.ReadAllAsync(await store.OpenReadAsync(location, 0, null, CancellationToken.None)));
+        Assert.Equal(["factory-1"], await storage.ListAsync(_container));
     }
 
     [Fact]

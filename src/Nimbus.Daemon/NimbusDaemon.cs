@@ -239,7 +239,7 @@ public static class NimbusDaemon
                 builder.Services.AddSingleton<ImageStoreSwiftAccess>();
             }
 
-            builder.Services.AddNimbusImages(ImagesStartup.Settings(imagesOptions), services => ImagesStartup.Store(services, imagesOptions, home));
+            builder.Services.AddNimbusImages(ImagesStartup.Settings(imagesOptions), ImagesStartup.Store(imagesOptions, home));
         }
 
         builder.Services.AddSingleton<VirtConnections>();

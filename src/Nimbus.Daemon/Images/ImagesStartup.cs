@@ -13,16 +13,14 @@ internal static class ImagesStartup
         MaxBytesPerProject = options.QuotaBytes > 0 ? options.QuotaBytes : null,
     };
 
-    public static IImageStore Store(IServiceProvider services, ImagesOptions options, string home) => options.Store switch
+    /// <summary>The registry from Images:Store to the store that backs it.</summary>
+    public static Func<IServiceProvider, IImageStore> Store(ImagesOptions options, string home) => options.Store switch
     {
-        ImageStoreKind.Swift => ImageStores.Swift(
-            services.GetRequiredService<ImageStoreSwiftAccess>().ApiUrlAsync,
-            services.GetRequiredService<ImageStoreSwiftAccess>().Admin,
-            options.SwiftContainer,
-            services.GetRequiredService<TimeProvider>(),
-            services.GetRequiredService<ILoggerFactory>()),
-        _ => ImageStores.File(
-            options.StoreDirectory.Length > 0 ? options.StoreDirectory : ImageStores.DefaultFileDirectory(home),
-            services.GetRequiredService<ILoggerFactory>()),
+        ImageStoreKind.Swift => services =>
+        {
+            var access = services.GetRequiredService<ImageStoreSwiftAccess>();
+            return ImageStoreFactories.SwiftTempAuth(access.ApiUrlAsync, access.Admin, options.SwiftContainer)(services);
+        },
+        _ => ImageStoreFactories.File(options.StoreDirectory.Length > 0 ? options.StoreDirectory : ImageStoreFactories.DefaultFileDirectory(home)),
     };
 }

@@ -127,7 +127,7 @@ public sealed class SwiftImageStoreTests(ObjectStorageFixture storage) : ImageSt
     public async Task Store_from_the_public_tempauth_factory_writes_and_reads_back()
     {
         using var services = new ServiceCollection().BuildServiceProvider();
-        var store = SwiftImageStoreFactories.TempAuth(storage.ProxyUrl, storage.User, storage.Key, _container, SegmentSize)(services);
+        var store = ImageStoreFactories.SwiftTempAuth(storage.ProxyUrl, storage.User, storage.Key, _container, SegmentSize)(services);
         var data = TestData.Random((int)SegmentSize + 1, seed: 29);
 
         var location = await store.WriteAsync("factory-1", new ChunkedSource(data), CancellationToken.None);

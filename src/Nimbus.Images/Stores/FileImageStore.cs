@@ -13,6 +13,7 @@ internal sealed class FileImageStore : IImageStore
 {
     private const int CopyBufferSize = 1024 * 1024;
     private const string TempSuffix = ".tmp";
+    private const int NoSpaceLeftOnDevice = 28;
 
     private readonly ILogger _logger;
 
@@ -57,6 +58,11 @@ internal sealed class FileImageStore : IImageStore
             File.Move(temp, path, overwrite: true);
             AtomicFile.SyncDirectory(Directory);
             return new Uri(path).AbsoluteUri;
+        }
+        catch (IOException ex) when (IsDiskFull(ex))
+        {
+            RemoveQuietly(temp);
+            throw new ImageStoreFullException($"The image store's disk ({Directory}) is full; free space there or use a smaller image.", ex);
         }
         catch
         {
@@ -104,6 +110,9 @@ internal sealed class FileImageStore : IImageStore
 
         return Task.CompletedTask;
     }
+
+    /// <summary>ENOSPC: .NET reports an unmapped errno as the IOException's HResult.</summary>
+    internal static bool IsDiskFull(IOException exception) => exception.HResult == NoSpaceLeftOnDevice;
 
     /// <summary>Removes temp files a crash left mid-write; call at start-up, before any write begins.</summary>
     public int RemoveAbandonedWrites()

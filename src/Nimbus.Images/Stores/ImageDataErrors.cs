@@ -10,6 +10,10 @@ internal sealed class ImageFormatMismatchException(string message)
 internal sealed class ImageTooLargeException(string message)
     : NimbusException(ErrorKind.OverLimit, "image.too_large", message);
 
+/// <summary>The store's medium is full (Glance's StorageFull, HTTP 413).</summary>
+internal sealed class ImageStoreFullException(string message, Exception? innerException = null)
+    : NimbusException(ErrorKind.OverLimit, "image.store_full", message, innerException);
+
 /// <summary>The body ended before the announced size, or the client went away mid-upload (HTTP 400).</summary>
 internal sealed class ImageUploadIncompleteException(string message, Exception? innerException = null)
     : NimbusException(ErrorKind.InvalidInput, "image.upload_incomplete", message, innerException);

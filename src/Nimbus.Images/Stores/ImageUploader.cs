@@ -62,7 +62,8 @@ internal sealed class ImageUploader
                 }
             }
 
-            var head = new byte[(int)Math.Min(DiskFormatInspector.HeadLength, maxBytes + 1)];
+            // One byte past a small limit is enough to know the limit is exceeded.
+            var head = new byte[maxBytes < DiskFormatInspector.HeadLength ? maxBytes + 1 : DiskFormatInspector.HeadLength];
             var headLength = await ReadHeadAsync(body, head, cancellationToken);
             if (headLength > maxBytes)
             {

@@ -52,7 +52,6 @@ internal static class ImageSchemas
          "min_disk": {"type": "integer", "description": "Amount of disk space (in GB) required to boot image."},
          "self": {"type": "string", "readOnly": true, "description": "An image self url"},
          "file": {"type": "string", "readOnly": true, "description": "An image file url"},
-         "stores": {"type": "string", "readOnly": true, "description": "Store in which image data resides.  Only present when the operator has enabled multiple stores.  May be a comma-separated list of store identifiers."},
          "schema": {"type": "string", "readOnly": true, "description": "An image schema url"},
          "locations": {"type": "array", "items": {"type": "object", "properties": {"url": {"type": "string", "maxLength": 255}, "metadata": {"type": "object"}, "validation_data": {"type": "object", "properties": {"checksum": {"type": "string", "minLength": 32, "maxLength": 32}, "os_hash_algo": {"type": "string", "maxLength": 64}, "os_hash_value": {"type": "string", "maxLength": 128}}, "required": ["os_hash_algo", "os_hash_value"], "additionalProperties": false}}, "required": ["url", "metadata"]}, "description": "A set of URLs to access the image file kept in external store"},
          "kernel_id": {"type": ["null", "string"], "pattern": "{{{Uuid}}}", "description": "ID of image stored in Glance that should be used as the kernel when booting an AMI-style image.", "is_base": false},

@@ -226,8 +226,9 @@ internal sealed partial class ImageService
         }
         catch (Exception ex)
         {
-            // Only the size limit leaves the image usable: the caller may retry with less data.
-            var after = ex is ImageTooLargeException || receiving == ImageStatus.Uploading ? ImageStatus.Queued : ImageStatus.Killed;
+            // Only a limit (size cap, quota, full store) leaves the image usable: the caller may retry
+            // with less data or once space is freed, as Glance restores such images to queued.
+            var after = ex is NimbusException { Kind: ErrorKind.OverLimit } || receiving == ImageStatus.Uploading ? ImageStatus.Queued : ImageStatus.Killed;
             await SetStatusIfAsync(image.Id, receiving, after);
             ImagesLog.UploadFailed(_logger, image.Id, after, ex);
             if (ex is ImageTooLargeException && quota is { } q)
@@ -249,6 +250,17 @@ internal sealed partial class ImageService
                     return null;
                 }
 
+                // Another upload of the same project may have finished meanwhile; the quota holds at commit too.
+                if (current.Owner is { } owner && _settings.MaxBytesPerProject is { } limit)
+                {
+                    var (_, usage) = await ImageRows.UsageAsync(session, owner);
+                    if (usage + stored.Size > limit)
+                    {
+                        await ImageRows.UpdateAsync(session, current with { Status = ImageStatus.Queued, UpdatedAt = Now() });
+                        return current with { Status = ImageStatus.Queued, Size = usage };
+                    }
+                }
+
                 var done = current with
                 {
                     Status = receiving == ImageStatus.Saving ? ImageStatus.Active : ImageStatus.Uploading,
@@ -264,6 +276,14 @@ internal sealed partial class ImageService
                 return done;
             },
             CancellationToken.None);
+
+        if (finished is { Status: ImageStatus.Queued, Size: { } usage })
+        {
+            await DeleteBytesAsync(image.Id, stored.Location);
+            throw new OverLimitException(
+                "images.quota_bytes",
+                $"Project {image.Owner} uses {usage} bytes of image data and its limit (image_size_total) is {_settings.MaxBytesPerProject} bytes; these {stored.Size} bytes would exceed it. Delete images it no longer needs or ask for a higher limit.");
+        }
 
         if (finished is null)
         {

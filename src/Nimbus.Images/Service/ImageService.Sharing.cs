@@ -116,7 +116,7 @@ internal sealed partial class ImageService
         return await _database.WriteAsync(
             async session =>
             {
-                var (image, membership) = await FindVisibleAsync(session, caller, id);
+                var (image, _) = await FindVisibleAsync(session, caller, id);
                 var member = await ImageRows.FindMemberAsync(session, image.Id, memberId);
                 if (member is null || !(caller.IsAdmin || Owns(caller, image) || memberId == caller.ProjectId))
                 {

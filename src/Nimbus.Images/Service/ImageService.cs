@@ -31,8 +31,6 @@ internal sealed partial class ImageService
         _logger = logger;
     }
 
-    public ImagesSettings Settings => _settings;
-
     public string StoreName => _store.Name;
 
     /// <summary>Applies the images schema's migrations and recovers interrupted uploads; run once at start-up, before the first request.</summary>

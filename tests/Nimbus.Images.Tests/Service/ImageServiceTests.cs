@@ -195,6 +195,25 @@ public abstract class ImageServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Byte_quota_holds_for_uploads_that_run_side_by_side()
+    {
+        Images = NewService(new ImagesSettings { MaxBytesPerProject = 1000 });
+        var first = await CreateAsync(MemberA, """{"disk_format": "raw", "container_format": "bare"}""");
+        var second = await CreateAsync(MemberA, """{"disk_format": "raw", "container_format": "bare"}""");
+
+        // The second upload starts while the first is still arriving, so both were allowed 1000 bytes.
+        var gate = new GatedStream(TestImages.Raw(700));
+        var slow = Images.UploadAsync(MemberA, first.Id, gate, 700, default);
+        await gate.Started;
+        await Images.UploadAsync(MemberA, second.Id, new MemoryStream(TestImages.Raw(600)), 600, default);
+        gate.Open();
+        var error = await Assert.ThrowsAsync<OverLimitException>(() => slow);
+        Assert.Contains("image_size_total", error.Message, StringComparison.Ordinal);
+        Assert.Equal(ImageStatus.Queued, (await Images.GetAsync(MemberA, first.Id, default)).Status);
+        Assert.Equal([second.Id], Store.ImageIds);
+    }
+
+    [Fact]
     public async Task Image_count_quota_refuses_the_image_over_the_limit()
     {
         Images = NewService(new ImagesSettings { MaxImagesPerProject = 2 });
@@ -536,6 +555,28 @@ public abstract class ImageServiceTests : IAsyncLifetime
             using var copy = new MemoryStream();
             await stream.CopyToAsync(copy);
             return copy.ToArray();
+        }
+    }
+
+    /// <summary>A request body that sends its first byte, then waits until <see cref="Open"/>.</summary>
+    private sealed class GatedStream(byte[] data) : MemoryStream(data)
+    {
+        private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Started => _started.Task;
+
+        public void Open() => _open.TrySetResult();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (Position > 0)
+            {
+                _started.TrySetResult();
+                await _open.Task.WaitAsync(cancellationToken);
+            }
+
+            return await base.ReadAsync(buffer[..Math.Min(buffer.Length, 1)], cancellationToken);
         }
     }
 

@@ -21,9 +21,11 @@ internal static class NimbusCli
         var virt = VirtCommand.Create(global, context);
         var ring = RingCommand.Create(global, context);
         var objects = ObjectsCommand.Create(global, context);
+        var identity = IdentityCommand.Create(global, context);
         root.Subcommands.Add(status);
         root.Subcommands.Add(virt);
         root.Subcommands.Add(objects);
+        root.Subcommands.Add(identity);
         root.Subcommands.Add(ring);
         root.Subcommands.Add(version);
         HelpWithExamples.Install(root, new Dictionary<Command, string[]>
@@ -35,6 +37,7 @@ internal static class NimbusCli
                 "nimbus virt list --all        the domains (virtual machines) of this node",
                 "nimbus ring show object.ring  an object ring's devices and balance",
                 "nimbus objects node list      the storage nodes of the object store",
+                "nimbus identity rotate-keys   rotate Identity's token keys",
                 "nimbus version",
                 "nimbus <command> --help       details and examples for one command",
             ],
@@ -42,6 +45,7 @@ internal static class NimbusCli
             [virt] = VirtCommand.Examples,
             [ring] = RingCommand.Examples,
             [objects] = ObjectsCommand.Examples,
+            [identity] = IdentityCommand.Examples,
             [version] = VersionCommand.Examples,
         });
         root.SetAction(parse =>

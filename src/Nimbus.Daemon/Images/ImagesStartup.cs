@@ -20,7 +20,8 @@ internal static class ImagesStartup
         {
             var access = services.GetRequiredService<ImageStoreSwiftAccess>();
             return ImageStoreFactories.SwiftTempAuth(access.ApiUrlAsync, access.Admin, options.SwiftContainer)(services);
-        },
+        }
+        ,
         _ => ImageStoreFactories.File(options.StoreDirectory.Length > 0 ? options.StoreDirectory : ImageStoreFactories.DefaultFileDirectory(home)),
     };
 }

@@ -1,0 +1,17 @@
+using Nimbus.Identity.Tokens;
+
+namespace Nimbus.Client;
+
+/// <summary>Identity's token keys, through the local operator API (unix socket).</summary>
+public sealed partial class NimbusClient
+{
+    public Task<TokenKeysStatus> GetTokenKeysAsync(CancellationToken cancellationToken) =>
+        GetJsonAsync("/identity-admin/v1/token-keys", IdentityAdminJson.Default.TokenKeysStatus, cancellationToken);
+
+    /// <summary>Rotates the keys: the staged key starts signing, a new one is staged, the oldest beyond the limit goes.</summary>
+    public async Task<TokenKeysStatus> RotateTokenKeysAsync(CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/identity-admin/v1/token-keys/rotate");
+        return await ReadJsonAsync(request, IdentityAdminJson.Default.TokenKeysStatus, cancellationToken);
+    }
+}

@@ -4,6 +4,7 @@ using Nimbus.Bench;
 var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
 {
     ["healthz"] = HealthzBenchmark.RunAsync,
+    ["identity"] = IdentityBenchmark.RunAsync,
     ["middleware"] = MiddlewareBenchmark.RunAsync,
     ["objects"] = ObjectsBenchmark.RunAsync,
     ["virt-start"] = VirtStartBenchmark.RunAsync,
@@ -15,6 +16,8 @@ if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
 {
     Console.Error.WriteLine("usage: bench/run.sh NAME [ARGS]");
     Console.Error.WriteLine("  healthz [SECONDS]           GET /healthz over loopback at concurrency 16 (wrk), nimbusd beside a bare Kestrel endpoint; 10 s each");
+    Console.Error.WriteLine("  identity [--events N] [--seconds S]");
+    Console.Error.WriteLine("                              tokens in process on one thread: issue/s, validate/s, and validate/s with N revocation events (10,000)");
     Console.Error.WriteLine("  middleware                  the per-request cost of the platform middleware, in process (BenchmarkDotNet)");
     Console.Error.WriteLine("  objects [--small N] [--large-mib M] [--large K] [--listing L] [--stream-gib G] [--nimbus-only]");
     Console.Error.WriteLine("                              the Swift API under the same load, nimbusd beside OpenStack Swift (bench/swift/cluster.sh): 4 KiB objects at");

@@ -56,6 +56,9 @@ public sealed class RevocationList : IDisposable
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
+    /// <summary>The longest a token may live: events that reach no further back are pruned, so no token may outlive it.</summary>
+    public TimeSpan MaxTokenLifetime => _maxTokenLifetime;
+
     public void Dispose() => _syncing.Dispose();
 
     /// <summary>The events held in memory (those that may still revoke an unexpired token).</summary>

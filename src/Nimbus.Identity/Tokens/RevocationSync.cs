@@ -28,18 +28,25 @@ public sealed class RevocationSync : BackgroundService
         _logger = logger;
     }
 
-    /// <summary>One round: sync revocation events (pruning aged ones now and then), then check the key ring for a rotation. Returns the events learned.</summary>
+    /// <summary>One round: check the key ring for a rotation, then sync revocation events (pruning aged ones now and then). Returns the events learned.</summary>
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
     {
-        var learned = await _revocations.SyncAsync(cancellationToken);
+        // The key check reports its own failures, so a database that is away never holds back a rotation.
         await _keys.ReloadIfChangedAsync(cancellationToken);
-        return learned;
+        return await _revocations.SyncAsync(cancellationToken);
+    }
+
+    /// <summary>Loads the revocation events before the host serves requests, so no revoked token is honoured at start-up.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _revocations.SyncAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Period, _time);
-        do
+        while (await WaitAsync(timer, stoppingToken))
         {
             try
             {
@@ -55,7 +62,6 @@ public sealed class RevocationSync : BackgroundService
                 TokensLog.SyncFailed(_logger, ex);
             }
         }
-        while (await WaitAsync(timer, stoppingToken));
     }
 
     private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken cancellationToken)

@@ -92,6 +92,18 @@ public sealed class TokenKeyRing : IDisposable
             AtomicFile.CreateDirectory(directory);
             File.SetUnixFileMode(directory, DirectoryMode);
         }
+        else if ((File.GetUnixFileMode(directory) & ~DirectoryMode) != 0)
+        {
+            // Key files are written before they are made 0600, so only a private directory keeps them private throughout.
+            try
+            {
+                File.SetUnixFileMode(directory, DirectoryMode);
+            }
+            catch (UnauthorizedAccessException)
+            {
+                TokensLog.KeyDirectoryNotPrivate(logger, directory);
+            }
+        }
 
         var files = ReadKeyFiles(directory);
         if (files.Count == 0)
@@ -151,17 +163,17 @@ public sealed class TokenKeyRing : IDisposable
         }
 
         Interlocked.Exchange(ref _lastCheck, now);
-        var marker = ReadMarker(Directory);
-        if (string.Equals(marker, Volatile.Read(ref _marker), StringComparison.Ordinal))
-        {
-            return Task.FromResult(false);
-        }
-
         try
         {
+            var marker = ReadMarker(Directory);
+            if (string.Equals(marker, Volatile.Read(ref _marker), StringComparison.Ordinal))
+            {
+                return Task.FromResult(false);
+            }
+
             Reload(marker);
         }
-        catch (NimbusException ex)
+        catch (Exception ex) when (ex is NimbusException or IOException or UnauthorizedAccessException)
         {
             // Keep validating with the keys we have rather than with none; the next check retries.
             TokensLog.KeysReloadFailed(_logger, Directory, ex);
@@ -258,15 +270,19 @@ public sealed class TokenKeyRing : IDisposable
         return key;
     }
 
+    // What changes when the keys do: the marker a rotation rewrites, and the directory's mtime, which
+    // also catches keys copied in by hand or by rsync from another node (as operators share Fernet keys).
+    // Read before the keys, so a change made while they are read shows at the next check.
     private static string ReadMarker(string directory)
     {
+        var modified = System.IO.Directory.GetLastWriteTimeUtc(directory).Ticks.ToString(CultureInfo.InvariantCulture);
         try
         {
-            return File.ReadAllText(Path.Combine(directory, MarkerFile));
+            return modified + "/" + File.ReadAllText(Path.Combine(directory, MarkerFile));
         }
         catch (FileNotFoundException)
         {
-            return string.Empty;
+            return modified;
         }
     }
 

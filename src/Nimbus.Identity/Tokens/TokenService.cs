@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 
 namespace Nimbus.Identity.Tokens;
@@ -46,13 +47,23 @@ public sealed class TokenService
 
     public RevocationList Revocations => _revocations;
 
+    /// <summary>A new audit id as Keystone makes them: 16 random bytes in url-safe base64 without padding (22 characters).</summary>
+    public static string NewAuditId() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
+
     /// <summary>Seals <paramref name="payload"/> into a token string with the primary key.</summary>
+    [SkipLocalsInit] // Only the bytes written are read; zeroing the buffer would be wasted work.
     public string Issue(TokenPayload payload)
     {
         ArgumentNullException.ThrowIfNull(payload);
         if (payload.ExpiresAt <= payload.IssuedAt)
         {
             throw new ArgumentException("A token must expire after it is issued.", nameof(payload));
+        }
+
+        // A longer-lived token could outlive the revocation events that end it, which are pruned after that long.
+        if (payload.ExpiresAt - payload.IssuedAt > _revocations.MaxTokenLifetime)
+        {
+            throw new ArgumentException($"A token lives at most {_revocations.MaxTokenLifetime} (the revocation list's longest token lifetime), not {payload.ExpiresAt - payload.IssuedAt}.", nameof(payload));
         }
 
         byte[]? rented = null;
@@ -113,6 +124,7 @@ public sealed class TokenService
         _revocations.AddAsync(revocation, cancellationToken);
 
     /// <summary>Decrypts and decodes a token, with no expiry or revocation check; null when it is not one of ours.</summary>
+    [SkipLocalsInit] // Only the bytes decoded and decrypted are read.
     internal TokenPayload? Open(string? token)
     {
         // Whole base64 groups only (see Issue), within bounds, before touching a byte.

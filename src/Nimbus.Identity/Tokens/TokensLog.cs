@@ -20,6 +20,9 @@ internal static partial class TokensLog
     [LoggerMessage(EventId = 4104, Level = LogLevel.Error, Message = "Token keys in {Directory} changed but could not be reloaded; still using the previous keys")]
     public static partial void KeysReloadFailed(ILogger logger, string directory, Exception exception);
 
+    [LoggerMessage(EventId = 4105, Level = LogLevel.Warning, Message = "Token key directory {Directory} can be read by other users and its mode cannot be changed by this user; make it 0700")]
+    public static partial void KeyDirectoryNotPrivate(ILogger logger, string directory);
+
     [LoggerMessage(EventId = 4110, Level = LogLevel.Information, Message = "Revocation event {Id} recorded (user {UserId}, project {ProjectId}, domain {DomainId}, role {RoleId}, audit {AuditId}, application credential {ApplicationCredentialId}, issued before {IssuedBefore:o})")]
     public static partial void EventRecorded(ILogger logger, string id, string? userId, string? projectId, string? domainId, string? roleId, string? auditId, string? applicationCredentialId, DateTimeOffset issuedBefore);
 

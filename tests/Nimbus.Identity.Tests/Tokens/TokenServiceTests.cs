@@ -181,6 +181,26 @@ public sealed class TokenServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Token_that_would_outlive_the_revocation_window_is_refused()
+    {
+        var payload = _bed.ProjectToken();
+
+        Assert.Throws<ArgumentException>(() => _bed.Tokens.Issue(payload with { ExpiresAt = payload.IssuedAt + TokenTestBed.Lifetime + TimeSpan.FromTicks(1) }));
+    }
+
+    [Fact]
+    public void New_audit_ids_are_keystone_shaped_and_travel_packed()
+    {
+        var auditId = TokenService.NewAuditId();
+        var payload = _bed.ProjectToken();
+
+        Assert.Matches("^[A-Za-z0-9_-]{22}$", auditId);
+        Assert.NotEqual(auditId, TokenService.NewAuditId());
+        Assert.Equal(auditId, _bed.Tokens.Validate(_bed.Tokens.Issue(payload with { AuditId = auditId }))?.AuditId);
+        Assert.Equal(_bed.Tokens.Issue(payload).Length, _bed.Tokens.Issue(payload with { AuditId = auditId }).Length);
+    }
+
+    [Fact]
     public void Token_with_many_roles_still_round_trips()
     {
         var issued = _bed.ProjectToken() with

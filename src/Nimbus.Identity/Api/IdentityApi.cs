@@ -38,6 +38,7 @@ internal static partial class IdentityApi
         MapDirectory(v3);
         MapRoles(v3);
         MapCatalog(v3);
+        MapCredentials(v3);
     }
 
     // ---- Version discovery (api-ref "Versions") -----------------------------------------

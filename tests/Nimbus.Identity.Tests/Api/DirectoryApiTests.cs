@@ -190,6 +190,23 @@ public sealed class DirectoryApiTests : IAsyncLifetime
         Assert.Contains(catalog["catalog"]!.AsArray(), s => (string?)s!["type"] == "compute");
     }
 
+    [Fact]
+    public async Task System_grants_are_kept_and_listed_with_a_system_scope()
+    {
+        var user = (string)(await CreateUserAsync("oscar", "pw"))["id"]!;
+        var reader = await RoleIdAsync("reader");
+        await GrantAsync($"/identity/v3/system/users/{user}/roles/{reader}");
+        Assert.Equal(HttpStatusCode.NoContent, await _host.StatusAsync(HttpMethod.Head, $"/identity/v3/system/users/{user}/roles/{reader}", _admin));
+
+        var listed = await _host.JsonAsync(HttpMethod.Get, "/identity/v3/role_assignments?scope.system=all", _admin, null, HttpStatusCode.OK);
+        var row = listed["role_assignments"]!.AsArray().Single()!;
+        Assert.True((bool)row["scope"]!["system"]!["all"]!);
+        Assert.EndsWith($"/identity/v3/system/users/{user}/roles/{reader}", (string?)row["links"]!["assignment"], StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.NoContent, await _host.StatusAsync(HttpMethod.Delete, $"/identity/v3/system/users/{user}/roles/{reader}", _admin));
+        Assert.Equal(HttpStatusCode.NotFound, await _host.StatusAsync(HttpMethod.Head, $"/identity/v3/system/users/{user}/roles/{reader}", _admin));
+    }
+
     private async Task<JsonObject> CreateUserAsync(string name, string password, JsonObject? extra = null)
     {
         var user = new JsonObject { ["name"] = name, ["password"] = password, ["domain_id"] = "default" };

@@ -93,6 +93,7 @@ internal static class IdentityBenchmark
         }
 
         var checks = Best(() => Measure(Checker(crowded, payloads), options.Seconds));
+        var emptyChecks = Best(() => Measure(Checker(empty, payloads), options.Seconds));
         var results = new JsonObject
         {
             ["benchmark"] = "identity",
@@ -110,6 +111,7 @@ internal static class IdentityBenchmark
                 ["validate_with_revocations_per_s"] = Math.Round(validateRevoking),
                 ["slowdown_with_revocations"] = Math.Round(1 - (validateRevoking / validate), 4),
                 ["revocation_check_ns"] = Math.Round(1e9 / checks, 1),
+                ["revocation_check_ns_without_events"] = Math.Round(1e9 / emptyChecks, 1),
                 ["targets"] = new JsonObject { ["validate_per_s"] = 50_000, ["slowdown_with_10000_events"] = 0.10 },
             },
             // "http": validate over HTTP against a running nimbusd (--http URL) goes here.

@@ -24,6 +24,17 @@ internal static partial class IdentityApi
         v3.MapGet("/role_inferences", ListInferencesAsync);
         v3.MapGet("/role_assignments", ListAssignmentsAsync);
 
+        foreach (var (actorSegment, actor) in new[] { ("users", ActorType.User), ("groups", ActorType.Group) })
+        {
+            // System grants (api-ref "System Role Assignments"): the target is always "all".
+            var route = $"/system/{actorSegment}/{{actorId}}/roles";
+            const string all = IdentityDirectory.SystemTarget;
+            v3.MapGet(route, (HttpContext context, IdentityDirectory directory, string actorId) => ListGrantsAsync(context, directory, actor, actorId, TargetType.System, all));
+            v3.MapPut(route + "/{roleId}", (HttpContext context, IdentityDirectory directory, string actorId, string roleId) => GrantAsync(context, directory, actor, actorId, TargetType.System, all, roleId));
+            v3.MapMethods(route + "/{roleId}", ["HEAD", "GET"], (HttpContext context, IdentityDirectory directory, string actorId, string roleId) => CheckGrantAsync(context, directory, actor, actorId, TargetType.System, all, roleId));
+            v3.MapDelete(route + "/{roleId}", (HttpContext context, IdentityDirectory directory, string actorId, string roleId) => RevokeGrantAsync(context, directory, actor, actorId, TargetType.System, all, roleId));
+        }
+
         foreach (var (targetSegment, target) in new[] { ("projects", TargetType.Project), ("domains", TargetType.Domain) })
         {
             foreach (var (actorSegment, actor) in new[] { ("users", ActorType.User), ("groups", ActorType.Group) })
@@ -191,7 +202,8 @@ internal static partial class IdentityApi
             RequestBody.Query(context, "scope.project.id"),
             RequestBody.Query(context, "scope.domain.id"),
             RequestBody.Query(context, "role.id"),
-            RequestBody.QueryBool(context, "effective") == true);
+            RequestBody.QueryBool(context, "effective") == true,
+            RequestBody.Query(context, "scope.system") is not null);
         // Anyone may list their own assignments; the rest is admin's.
         Enforce(context, "identity:list_role_assignments", new PolicyTarget(UserId: query.UserId));
         if (query.Effective && query.GroupId is not null)
@@ -207,12 +219,18 @@ internal static partial class IdentityApi
     private static JsonObject Assignment(HttpContext context, RoleAssignment assignment, AssignmentNames? names)
     {
         var v3 = IdentityJson.V3Base(context);
-        var targetSegment = assignment.TargetType == TargetType.Project ? "projects" : "domains";
+        var targetSegment = assignment.TargetType switch
+        {
+            TargetType.Project => "projects",
+            TargetType.Domain => "domains",
+            _ => "system",
+        };
         var actorSegment = assignment.ActorType == ActorType.User ? "users" : "groups";
         // An effective row from a group links to the group's own assignment and the membership.
         var grantedActor = assignment.ViaGroupId is not null ? $"groups/{assignment.ViaGroupId}" : $"{actorSegment}/{assignment.ActorId}";
         var grantedRole = assignment.ImpliedFromRoleId ?? assignment.RoleId;
-        var links = new JsonObject { ["assignment"] = $"{v3}/{targetSegment}/{assignment.TargetId}/{grantedActor}/roles/{grantedRole}" };
+        var targetPath = assignment.TargetType == TargetType.System ? targetSegment : $"{targetSegment}/{assignment.TargetId}";
+        var links = new JsonObject { ["assignment"] = $"{v3}/{targetPath}/{grantedActor}/roles/{grantedRole}" };
         if (assignment.ViaGroupId is not null)
         {
             links["membership"] = $"{v3}/groups/{assignment.ViaGroupId}/users/{assignment.ActorId}";
@@ -263,7 +281,9 @@ internal static partial class IdentityApi
         {
             ["role"] = role,
             [assignment.ActorType == ActorType.User ? "user" : "group"] = actor,
-            ["scope"] = new JsonObject { [assignment.TargetType == TargetType.Project ? "project" : "domain"] = target },
+            ["scope"] = assignment.TargetType == TargetType.System
+                ? new JsonObject { ["system"] = new JsonObject { ["all"] = true } }
+                : new JsonObject { [assignment.TargetType == TargetType.Project ? "project" : "domain"] = target },
             ["links"] = links,
         };
     }

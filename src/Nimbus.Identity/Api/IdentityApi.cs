@@ -30,7 +30,7 @@ internal static partial class IdentityApi
 
         var v3 = identity.MapGroup("/v3").RequireToken();
         v3.MapGet("/auth/tokens", ValidateTokenAsync);
-        v3.MapMethods("/auth/tokens", ["HEAD"], CheckTokenAsync);
+        v3.MapMethods("/auth/tokens", ["HEAD"], CheckToken);
         v3.MapDelete("/auth/tokens", RevokeTokenAsync);
         v3.MapGet("/auth/catalog", AuthCatalogAsync);
         v3.MapGet("/auth/projects", AuthProjectsAsync);
@@ -38,6 +38,7 @@ internal static partial class IdentityApi
         MapDirectory(v3);
         MapRoles(v3);
         MapCatalog(v3);
+        MapCredentials(v3);
     }
 
     // ---- Version discovery (api-ref "Versions") -----------------------------------------
@@ -78,7 +79,7 @@ internal static partial class IdentityApi
         return IdentityJson.Ok(await TokenBodyAsync(directory, payload, withCatalog, context.RequestAborted));
     }
 
-    private static IResult CheckTokenAsync(HttpContext context, TokenService tokens)
+    private static IResult CheckToken(HttpContext context, TokenService tokens)
     {
         _ = SubjectToken(context, tokens, "identity:check_token");
         context.Response.Headers[SubjectTokenHeader] = context.Request.Headers[SubjectTokenHeader].ToString();

@@ -43,5 +43,9 @@ internal static class IdentitySchema
             CREATE TABLE revocation_events (id TEXT PRIMARY KEY, user_id TEXT NULL, project_id TEXT NULL, domain_id TEXT NULL, role_id TEXT NULL, audit_id TEXT NULL, app_cred_id TEXT NULL, issued_before BIGINT NOT NULL, revoked_at BIGINT NOT NULL);
             CREATE INDEX revocation_events_revoked_at ON revocation_events (revoked_at);
             """),
+        new(2, "credentials", """
+            CREATE TABLE credentials (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, project_id TEXT NULL, type TEXT NOT NULL, blob TEXT NOT NULL, extra TEXT NOT NULL);
+            CREATE INDEX credentials_user ON credentials (user_id);
+            """),
     ];
 }

@@ -100,5 +100,15 @@ internal static class IdentityPolicy
         ["identity:list_application_credentials"] = AdminOrSelf,
         ["identity:create_application_credential"] = PolicyRule.Self.And(NotRestrictedCredential),
         ["identity:delete_application_credential"] = AdminOrSelf.And(NotRestrictedCredential),
+
+        ["identity:get_credential"] = AdminOrSelf,
+        ["identity:list_credentials"] = AdminOrSelf,
+        ["identity:create_credential"] = AdminOrSelf,
+        ["identity:update_credential"] = AdminOrSelf,
+        ["identity:delete_credential"] = AdminOrSelf,
+        ["identity:ec2_get_credential"] = AdminOrSelf,
+        ["identity:ec2_list_credentials"] = AdminOrSelf,
+        ["identity:ec2_create_credential"] = AdminOrSelf,
+        ["identity:ec2_delete_credential"] = AdminOrSelf,
     });
 }

@@ -7,6 +7,9 @@ namespace Nimbus.Identity.Resources;
 
 internal sealed partial class IdentityDirectory
 {
+    /// <summary>The target id of every system assignment.</summary>
+    public const string SystemTarget = "all";
+
     private const string RoleColumns = "id AS Id, name AS Name, domain_id AS DomainId, description AS Description, extra AS Extra";
     private const string AssignmentColumns = "actor_type AS ActorType, actor_id AS ActorId, target_type AS TargetType, target_id AS TargetId, role_id AS RoleId";
 
@@ -281,6 +284,7 @@ internal sealed partial class IdentityDirectory
                     .Where(a => query.GroupId is null || (a.ActorType == ActorType.Group && a.ActorId == query.GroupId))
                     .Where(a => query.ProjectId is null || (a.TargetType == TargetType.Project && a.TargetId == query.ProjectId))
                     .Where(a => query.DomainId is null || (a.TargetType == TargetType.Domain && a.TargetId == query.DomainId))
+                    .Where(a => !query.System || a.TargetType == TargetType.System)
                     .Where(a => query.RoleId is null || a.RoleId == query.RoleId)
                     .ToList();
             },
@@ -355,13 +359,21 @@ internal sealed partial class IdentityDirectory
             _ = await FindGroupAsync(session, actorId) ?? throw IdentityErrors.NotFound("group", actorId);
         }
 
-        if (targetType == TargetType.Project)
+        switch (targetType)
         {
-            _ = await FindProjectAsync(session, targetId) ?? throw IdentityErrors.NotFound("project", targetId);
-        }
-        else
-        {
-            _ = await FindDomainAsync(session, targetId) ?? throw IdentityErrors.NotFound("domain", targetId);
+            case TargetType.Project:
+                _ = await FindProjectAsync(session, targetId) ?? throw IdentityErrors.NotFound("project", targetId);
+                break;
+            case TargetType.Domain:
+                _ = await FindDomainAsync(session, targetId) ?? throw IdentityErrors.NotFound("domain", targetId);
+                break;
+            default:
+                if (targetId != SystemTarget)
+                {
+                    throw IdentityErrors.Invalid("system", $"'{targetId}' is not a system target; the only one is '{SystemTarget}'.");
+                }
+
+                break;
         }
     }
 
@@ -370,11 +382,16 @@ internal sealed partial class IdentityDirectory
 
     private static string Name(ActorType actorType) => actorType == ActorType.Group ? "group" : "user";
 
-    private static string Name(TargetType targetType) => targetType == TargetType.Domain ? "domain" : "project";
+    private static string Name(TargetType targetType) => targetType switch
+    {
+        TargetType.Domain => "domain",
+        TargetType.System => "system",
+        _ => "project",
+    };
 
     private static async Task<Role?> FindRoleAsync(DataSession session, string id) =>
         (await session.QueryAsync<RoleRow>($"SELECT {RoleColumns} FROM roles WHERE id = @id", new { id })).Select(r => r.ToModel()).FirstOrDefault();
 }
 
 /// <summary>The filters of GET /v3/role_assignments.</summary>
-internal sealed record AssignmentQuery(string? UserId = null, string? GroupId = null, string? ProjectId = null, string? DomainId = null, string? RoleId = null, bool Effective = false);
+internal sealed record AssignmentQuery(string? UserId = null, string? GroupId = null, string? ProjectId = null, string? DomainId = null, string? RoleId = null, bool Effective = false, bool System = false);

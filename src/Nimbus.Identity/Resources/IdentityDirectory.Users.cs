@@ -139,6 +139,7 @@ internal sealed partial class IdentityDirectory
                 await session.ExecuteAsync("DELETE FROM group_members WHERE user_id = @id", new { id });
                 await session.ExecuteAsync("DELETE FROM application_credential_roles WHERE application_credential_id IN (SELECT id FROM application_credentials WHERE user_id = @id)", new { id });
                 await session.ExecuteAsync("DELETE FROM application_credentials WHERE user_id = @id", new { id });
+                await session.ExecuteAsync("DELETE FROM credentials WHERE user_id = @id", new { id });
                 await session.ExecuteAsync("DELETE FROM users WHERE id = @id", new { id });
             },
             cancellationToken);

@@ -27,6 +27,9 @@ internal enum TargetType
 {
     Project,
     Domain,
+
+    /// <summary>The deployment as a whole (Keystone's system scope); its one target id is <c>all</c>.</summary>
+    System,
 }
 
 /// <summary>One row of role_assignments; effective listings also say which group it came through.</summary>

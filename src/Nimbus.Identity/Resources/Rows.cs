@@ -90,7 +90,12 @@ internal sealed class AssignmentRow
     public RoleAssignment ToModel() => new(
         ActorType == "group" ? Resources.ActorType.Group : Resources.ActorType.User,
         ActorId,
-        TargetType == "domain" ? Resources.TargetType.Domain : Resources.TargetType.Project,
+        TargetType switch
+        {
+            "domain" => Resources.TargetType.Domain,
+            "system" => Resources.TargetType.System,
+            _ => Resources.TargetType.Project,
+        },
         TargetId,
         RoleId);
 }

@@ -89,7 +89,10 @@ public sealed class RevocationList : IDisposable
         }
     }
 
-    /// <summary>Stores <paramref name="revocation"/> and honours it on this node before returning; other nodes honour it after their next sync.</summary>
+    /// <summary>
+    /// Stores <paramref name="revocation"/> under a new id and honours it on this node before
+    /// returning; other nodes honour it after their next sync. Returns the event as stored.
+    /// </summary>
     public async Task<RevocationEvent> AddAsync(RevocationEvent revocation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(revocation);
@@ -214,7 +217,6 @@ public sealed class RevocationList : IDisposable
 
     private static RevocationEvent Normalize(RevocationEvent e)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(e.Id);
         // Ceiling: a token issued in the same millisecond as IssuedBefore is revoked on every node.
         var issuedBeforeMs = e.IssuedBefore.ToUnixTimeMilliseconds();
         if (DateTimeOffset.FromUnixTimeMilliseconds(issuedBeforeMs) < e.IssuedBefore)
@@ -224,6 +226,8 @@ public sealed class RevocationList : IDisposable
 
         return e with
         {
+            // A fresh id per stored event: events made from one template with `with` share the template's.
+            Id = Guid.NewGuid().ToString("N"),
             IssuedBefore = DateTimeOffset.FromUnixTimeMilliseconds(issuedBeforeMs),
             RevokedAt = DateTimeOffset.FromUnixTimeMilliseconds(e.RevokedAt.ToUnixTimeMilliseconds()),
         };

@@ -66,7 +66,7 @@ public sealed record TokenPayload
 /// </summary>
 public sealed record RevocationEvent
 {
-    /// <summary>The row's key; nodes that read the same event twice recognise it by this.</summary>
+    /// <summary>The row's key, given when the event is stored; nodes that read the same event twice recognise it by this.</summary>
     public string Id { get; init; } = Guid.NewGuid().ToString("N");
 
     public string? UserId { get; init; }

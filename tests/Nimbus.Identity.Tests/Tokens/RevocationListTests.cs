@@ -201,6 +201,18 @@ public abstract class RevocationListTests(DataProvider provider) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Events_made_from_one_template_are_stored_as_separate_events()
+    {
+        var template = Event() with { ProjectId = "8538a3f13f9541b28c2620eb19065e45" };
+
+        var first = await _bed.Tokens.RevokeAsync(template with { UserId = "0d3f4e5a6b7c8d9e0f1a2b3c4d5e6f70" }, CancellationToken.None);
+        var second = await _bed.Tokens.RevokeAsync(template with { UserId = "1d3f4e5a6b7c8d9e0f1a2b3c4d5e6f70" }, CancellationToken.None);
+
+        Assert.NotEqual(first.Id, second.Id);
+        Assert.Equal(2, _bed.Revocations.Count);
+    }
+
+    [Fact]
     public async Task Sync_rereads_a_window_so_an_event_stamped_by_a_slow_clock_is_not_missed()
     {
         var (keys, revocations, tokens) = await _bed.SecondNodeAsync();

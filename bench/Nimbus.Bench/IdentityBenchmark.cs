@@ -22,14 +22,6 @@ internal static class IdentityBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         var options = Options.Parse(args);
-        if (options.HttpUrl is not null)
-        {
-            // The place for the HTTP section: validate over GET /identity/v3/auth/tokens against a
-            // running nimbusd, once the Keystone API lands; it adds results["http"] beside "in_process".
-            Console.Error.WriteLine("identity: --http needs the Keystone API of nimbusd, which this benchmark does not drive yet");
-            return 2;
-        }
-
         using var home = new TempDirectory();
         await using var store = await TestDatabase.CreateAsync(DataProvider.Sqlite);
         var database = store.Factory.Open("identity");
@@ -114,8 +106,12 @@ internal static class IdentityBenchmark
                 ["revocation_check_ns_without_events"] = Math.Round(1e9 / emptyChecks, 1),
                 ["targets"] = new JsonObject { ["validate_per_s"] = 50_000, ["slowdown_with_10000_events"] = 0.10 },
             },
-            // "http": validate over HTTP against a running nimbusd (--http URL) goes here.
         };
+        if (!options.InProcessOnly)
+        {
+            results["http"] = await IdentityHttpBenchmark.RunAsync(options.Events, TimeSpan.FromSeconds(Math.Max(5, options.Seconds.TotalSeconds)));
+        }
+
         Console.WriteLine(results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return 0;
     }
@@ -227,7 +223,7 @@ internal static class IdentityBenchmark
         return events;
     }
 
-    private sealed record Options(int Events, TimeSpan Seconds, string? HttpUrl)
+    private sealed record Options(int Events, TimeSpan Seconds, bool InProcessOnly)
     {
         public static Options Parse(string[] args)
         {
@@ -240,7 +236,7 @@ internal static class IdentityBenchmark
             return new Options(
                 Value("--events") is { } events ? int.Parse(events, CultureInfo.InvariantCulture) : 10_000,
                 TimeSpan.FromSeconds(Value("--seconds") is { } seconds ? double.Parse(seconds, CultureInfo.InvariantCulture) : 1),
-                Value("--http"));
+                args.Contains("--in-process-only"));
         }
     }
 }

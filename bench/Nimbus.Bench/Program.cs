@@ -17,8 +17,9 @@ if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
 {
     Console.Error.WriteLine("usage: bench/run.sh NAME [ARGS]");
     Console.Error.WriteLine("  healthz [SECONDS]           GET /healthz over loopback at concurrency 16 (wrk), nimbusd beside a bare Kestrel endpoint; 10 s each");
-    Console.Error.WriteLine("  identity [--events N] [--seconds S]");
-    Console.Error.WriteLine("                              tokens in process on one thread: issue/s, validate/s, and validate/s with N revocation events (10,000)");
+    Console.Error.WriteLine("  identity [--events N] [--seconds S] [--in-process-only]");
+    Console.Error.WriteLine("                              tokens in process on one thread: issue/s, validate/s, and validate/s with N revocation events (10,000);");
+    Console.Error.WriteLine("                              then over HTTP against nimbusd: issue/s, GET /v3/auth/tokens at concurrency 16 before and after N revocations");
     Console.Error.WriteLine("  images [--gib G]            1 GiB image upload and download through the Image API beside a plain file copy (read, write, fsync) on the same disk");
     Console.Error.WriteLine("  middleware                  the per-request cost of the platform middleware, in process (BenchmarkDotNet)");
     Console.Error.WriteLine("  objects [--small N] [--large-mib M] [--large K] [--listing L] [--stream-gib G] [--nimbus-only]");

@@ -8,9 +8,10 @@ cd "$(dirname "$0")"
 
 require_dotnet
 # virt-xml-validate (libvirt's own schemas) judges the XML Nimbus writes; QEMU runs the QMP and guest tests;
-# the swift client (python3-swiftclient) judges the object storage API; PostgreSQL runs the data-layer
-# tests on the second engine.
-ensure_packages libvirt-clients libxml2-utils qemu-system-x86 qemu-utils python3-swiftclient postgresql
+# the swift client (python3-swiftclient) judges the object storage API and the openstack client
+# (python3-openstackclient) Identity and Images; PostgreSQL runs the data-layer tests on the second
+# engine; genisoimage makes the ISO images the format inspector is tested on.
+ensure_packages libvirt-clients libxml2-utils qemu-system-x86 qemu-utils python3-swiftclient python3-openstackclient postgresql genisoimage
 
 echo "==> building (warnings are errors)"
 dotnet build Nimbus.slnx -c Debug --nologo -v quiet -warnaserror

@@ -35,7 +35,7 @@ image="$workspace/tiny.qcow2"
 qemu-img create -q -f qcow2 "$image" 16M
 
 cd "$workspace"
-tempest init ws >/dev/null
+tempest init --workspace-path "$workspace/workspaces.yaml" ws >/dev/null
 cat > ws/etc/tempest.conf <<CONF
 [DEFAULT]
 log_dir = $workspace/ws/logs

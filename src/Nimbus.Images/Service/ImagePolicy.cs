@@ -42,8 +42,9 @@ internal static class ImagePolicy
         [DownloadImage] = Reader,
         [PublicizeImage] = PolicyRule.Admin,
         [CommunitizeImage] = OwnerMember,
-        [Deactivate] = PolicyRule.Admin,
-        [Reactivate] = PolicyRule.Admin,
+        // Glance's new defaults (and tempest's non-admin test): the owning project's members too.
+        [Deactivate] = OwnerMember,
+        [Reactivate] = OwnerMember,
         [AddMember] = OwnerMember,
         [GetMember] = Reader,
         [GetMembers] = Reader,

@@ -322,16 +322,16 @@ public sealed class ImagesApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Deactivated_images_refuse_downloads_to_members()
+    public async Task The_owner_deactivates_an_image_and_then_only_admins_may_download_it()
     {
         var id = (await _alice.CreateAsync("""{"disk_format": "raw", "container_format": "bare"}""")).GetProperty("id").GetString();
         (await _alice.PutAsync($"/image/v2/images/{id}/file", Octets(TestImages.Raw(100)))).Dispose();
-        using (var refused = await _alice.PostAsync($"/image/v2/images/{id}/actions/deactivate", null))
+        using (var stranger = await _bob.PostAsync($"/image/v2/images/{id}/actions/deactivate", null))
         {
-            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, stranger.StatusCode);
         }
 
-        using (var deactivate = await _admin.PostAsync($"/image/v2/images/{id}/actions/deactivate", null))
+        using (var deactivate = await _alice.PostAsync($"/image/v2/images/{id}/actions/deactivate", null))
         {
             Assert.Equal(HttpStatusCode.NoContent, deactivate.StatusCode);
         }
@@ -341,7 +341,12 @@ public sealed class ImagesApiTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Forbidden, download.StatusCode);
         }
 
-        using (var reactivate = await _admin.PostAsync($"/image/v2/images/{id}/actions/reactivate", null))
+        using (var byAdmin = await _admin.GetAsync($"/image/v2/images/{id}/file"))
+        {
+            Assert.Equal(HttpStatusCode.OK, byAdmin.StatusCode);
+        }
+
+        using (var reactivate = await _alice.PostAsync($"/image/v2/images/{id}/actions/reactivate", null))
         {
             Assert.Equal(HttpStatusCode.NoContent, reactivate.StatusCode);
         }

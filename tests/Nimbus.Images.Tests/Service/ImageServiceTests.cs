@@ -257,8 +257,8 @@ public abstract class ImageServiceTests : IAsyncLifetime
     public async Task Deactivated_images_download_only_for_admins_until_reactivated()
     {
         var image = await CreateUploadedAsync(MemberA, TestImages.Raw(10));
-        await Assert.ThrowsAsync<ForbiddenException>(() => Images.DeactivateAsync(MemberA, image.Id, default));
-        await Images.DeactivateAsync(Admin, image.Id, default);
+        await Assert.ThrowsAsync<ForbiddenException>(() => Images.DeactivateAsync(ReaderA, image.Id, default));
+        await Images.DeactivateAsync(MemberA, image.Id, default);
         Assert.Equal(ImageStatus.Deactivated, (await Images.GetAsync(MemberA, image.Id, default)).Status);
         var error = await Assert.ThrowsAsync<ForbiddenException>(() => Images.DownloadAsync(MemberA, image.Id, null, default));
         Assert.Equal("The requested image has been deactivated. Image data download is forbidden.", error.Message);

@@ -1,23 +1,11 @@
+using Nimbus.Images.Stores;
+
 namespace Nimbus.Images.Tests.Stores;
 
 /// <summary>A non-seekable source handing out <c>data</c> in small reads, as a network body does; can fail or act after some bytes.</summary>
-internal sealed class ChunkedSource(byte[] data, int chunk = 64 * 1024, long? failAfter = null, Action? atFailPoint = null) : Stream
+internal sealed class ChunkedSource(byte[] data, int chunk = 64 * 1024, long? failAfter = null, Action? atFailPoint = null) : ForwardReadStream
 {
     private long _position;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -40,21 +28,6 @@ internal sealed class ChunkedSource(byte[] data, int chunk = 64 * 1024, long? fa
         _position += count;
         return count;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
 
 internal static class TestData

@@ -329,6 +329,12 @@ public static class NimbusDaemon
             ? $"Identity admin (shown once; also in openrc):  user admin  project admin  password {password}\n"
             : string.Empty;
 
+    /// <summary>Identity and Images run only in the all-in-one, not on a storage node.</summary>
+    private static string CloudLines(RunningDaemon daemon, string url) =>
+        daemon.Info.Role == DaemonRole.All
+            ? $"  identity  {url}/identity  (openstack client: source {Path.Combine(daemon.Info.Home, ClientConfigFiles.OpenRcFileName)})\n  images    {url}/image\n"
+            : string.Empty;
+
     private static string Banner(RunningDaemon daemon)
     {
         var url = daemon.Url.GetLeftPart(UriPartial.Authority);
@@ -337,9 +343,7 @@ public static class NimbusDaemon
               API       {url}
               health    {url}/healthz
               metrics   {url}/metrics
-              identity  {url}/identity  (openstack client: source {Path.Combine(daemon.Info.Home, ClientConfigFiles.OpenRcFileName)})
-              images    {url}/image
-              objects   {url}/v1  (swift client: source {ObjectStorage.SwiftRcPath(daemon.Info.Home)})
+            {CloudLines(daemon, url)}  objects   {url}/v1  (swift client: source {ObjectStorage.SwiftRcPath(daemon.Info.Home)})
               env file  {RuntimeEnvFile.PathIn(daemon.Info.Home)}  (source it for NIMBUS_URL)
             {AdminPasswordLine(daemon)}Check it with:  ./bin/nimbus status     or   curl -s {url}/healthz
             Stop it with Ctrl-C.

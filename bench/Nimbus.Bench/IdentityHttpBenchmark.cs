@@ -21,7 +21,7 @@ internal static class IdentityHttpBenchmark
         {
             Console.Error.WriteLine("identity: starting nimbusd");
             await using var nimbusd = await NimbusdProcess.StartAsync(LocalMachine.RepositoryRoot, home);
-            var rc = await OpenRc.ReadAsync(home);
+            var rc = OpenRc.Read(home);
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Concurrency * 2 }) { BaseAddress = rc.AuthUrl };
             var admin = await rc.IssueTokenAsync(http);
 

@@ -38,7 +38,7 @@ internal static class ImagesBenchmark
             var home = Path.Combine(work, "home");
             Directory.CreateDirectory(home);
             await using var nimbusd = await NimbusdProcess.StartAsync(LocalMachine.RepositoryRoot, home);
-            var rc = await OpenRc.ReadAsync(home);
+            var rc = OpenRc.Read(home);
             using var http = new HttpClient { BaseAddress = rc.ApiUrl, Timeout = TimeSpan.FromHours(1) };
             http.DefaultRequestHeaders.Add("X-Auth-Token", await rc.IssueTokenAsync(http));
 

@@ -1,16 +1,16 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Nimbus.Identity.Bootstrap;
 
 namespace Nimbus.Bench;
 
 /// <summary>The credentials nimbusd writes to $NIMBUS_HOME/openrc, and a password token from them.</summary>
 internal sealed record OpenRc(Uri AuthUrl, string User, string Password, string Project)
 {
-    public static async Task<OpenRc> ReadAsync(string home)
+    public static OpenRc Read(string home)
     {
-        var lines = await File.ReadAllLinesAsync(Path.Combine(home, "openrc"));
-        string Value(string name) => lines.First(l => l.StartsWith($"export {name}=", StringComparison.Ordinal)).Split('=', 2)[1].Trim('\'', '"');
-        return new OpenRc(new Uri(Value("OS_AUTH_URL").TrimEnd('/') + "/"), Value("OS_USERNAME"), Value("OS_PASSWORD"), Value("OS_PROJECT_NAME"));
+        var variables = ClientConfigFiles.ReadOpenRc(home) ?? throw new InvalidOperationException($"nimbusd wrote no openrc in {home}");
+        return new OpenRc(new Uri(variables["OS_AUTH_URL"].TrimEnd('/') + "/"), variables["OS_USERNAME"], variables["OS_PASSWORD"], variables["OS_PROJECT_NAME"]);
     }
 
     /// <summary>The API host's base URL (the identity endpoint without /identity).</summary>

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Nimbus.Identity.Bootstrap;
 using Nimbus.TestSupport;
 
 namespace Nimbus.Daemon.Tests;
@@ -15,7 +16,7 @@ public sealed class IdentityAndImagesTests
     {
         await using var daemon = await TestDaemon.StartAsync();
 
-        var rc = await OpenRcAsync(daemon.Home);
+        var rc = OpenRc(daemon.Home);
         Assert.Equal($"{daemon.Url.GetLeftPart(UriPartial.Authority)}/identity", rc["OS_AUTH_URL"]);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(daemon.Home, "openrc")));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(daemon.Home, "clouds.yaml")));
@@ -30,14 +31,14 @@ public sealed class IdentityAndImagesTests
     public async Task A_restart_on_another_port_keeps_the_admin_password_and_moves_openrc_and_the_catalog()
     {
         using var home = new TempDirectory();
-        Dictionary<string, string> first;
+        IReadOnlyDictionary<string, string> first;
         await using (var daemon = await TestDaemon.StartAsync(home.Path))
         {
-            first = await OpenRcAsync(home.Path);
+            first = OpenRc(home.Path);
         }
 
         await using var restarted = await TestDaemon.StartAsync(home.Path);
-        var second = await OpenRcAsync(home.Path);
+        var second = OpenRc(home.Path);
 
         Assert.Equal(first["OS_PASSWORD"], second["OS_PASSWORD"]);
         Assert.Equal($"{restarted.Url.GetLeftPart(UriPartial.Authority)}/identity", second["OS_AUTH_URL"]);
@@ -52,7 +53,7 @@ public sealed class IdentityAndImagesTests
         var settings = TestDaemon.WithObjects();
         settings["Images:Store"] = "swift";
         await using var daemon = await TestDaemon.StartAsync(settings: settings);
-        var rc = await OpenRcAsync(daemon.Home);
+        var rc = OpenRc(daemon.Home);
         var (token, _) = await IssueTokenAsync(daemon.Http, rc["OS_USERNAME"], rc["OS_PASSWORD"], rc["OS_PROJECT_NAME"]);
         var data = RandomNumberGenerator.GetBytes(3 * 1024 * 1024);
 
@@ -79,7 +80,7 @@ public sealed class IdentityAndImagesTests
     public async Task An_identity_token_reaches_its_projects_object_storage_account()
     {
         await using var daemon = await TestDaemon.StartAsync(settings: TestDaemon.WithObjects());
-        var rc = await OpenRcAsync(daemon.Home);
+        var rc = OpenRc(daemon.Home);
         var (token, body) = await IssueTokenAsync(daemon.Http, rc["OS_USERNAME"], rc["OS_PASSWORD"], rc["OS_PROJECT_NAME"]);
         var account = "AUTH_" + (string)body["token"]!["project"]!["id"]!;
 
@@ -107,17 +108,8 @@ public sealed class IdentityAndImagesTests
         Assert.False(File.Exists(Path.Combine(home.Path, "openrc")));
     }
 
-    private static async Task<Dictionary<string, string>> OpenRcAsync(string home)
-    {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in await File.ReadAllLinesAsync(Path.Combine(home, "openrc")))
-        {
-            var equals = line.IndexOf('=', StringComparison.Ordinal);
-            values[line["export ".Length..equals]] = line[(equals + 1)..].Trim('\'');
-        }
-
-        return values;
-    }
+    private static IReadOnlyDictionary<string, string> OpenRc(string home) =>
+        ClientConfigFiles.ReadOpenRc(home) ?? throw new InvalidOperationException($"nimbusd wrote no openrc in {home}");
 
     private static async Task<(string Token, JsonNode Body)> IssueTokenAsync(HttpClient http, string user, string password, string project)
     {

@@ -3,9 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Nimbus.Identity.Bootstrap;
 using Nimbus.Platform.Data;
@@ -32,7 +30,7 @@ public sealed class IdentityTestHost : IAsyncDisposable
         App = app;
         Clock = clock;
         Bootstrap = bootstrap;
-        BaseUrl = new Uri(app.Urls.First());
+        BaseUrl = LoopbackWebHost.UrlOf(app);
         Http = new HttpClient { BaseAddress = BaseUrl };
     }
 
@@ -58,9 +56,7 @@ public sealed class IdentityTestHost : IAsyncDisposable
             Bootstrap = new BootstrapSettings { PublicBaseUrl = new Uri("http://127.0.0.1:8700"), AdminPassword = AdminPassword },
         };
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        var builder = LoopbackWebHost.CreateBuilder();
         builder.Services.AddSingleton<TimeProvider>(clock);
         builder.Services.AddNimbusPlatform();
         builder.Services.AddSingleton<IDatabaseFactory>(database.Factory);

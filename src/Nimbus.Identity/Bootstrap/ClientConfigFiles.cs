@@ -66,8 +66,8 @@ public static class ClientConfigFiles
         await WriteOwnerOnlyAsync(Path.Combine(home, CloudsFileName), CloudsYaml(settings, password), cancellationToken);
     }
 
-    /// <summary>The OS_PASSWORD of an openrc this class wrote into <paramref name="home"/>, or null when there is none.</summary>
-    public static string? ReadPassword(string home)
+    /// <summary>The variables an openrc this class wrote into <paramref name="home"/> exports, or null when there is none.</summary>
+    public static IReadOnlyDictionary<string, string>? ReadOpenRc(string home)
     {
         var path = Path.Combine(home, OpenRcFileName);
         if (!File.Exists(path))
@@ -75,10 +75,23 @@ public static class ClientConfigFiles
             return null;
         }
 
-        const string Prefix = "export OS_PASSWORD=";
-        var line = File.ReadLines(path).FirstOrDefault(l => l.StartsWith(Prefix, StringComparison.Ordinal));
-        return line is null ? null : ShellUnquote(line[Prefix.Length..]);
+        const string Export = "export ";
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in File.ReadLines(path))
+        {
+            var equals = line.IndexOf('=', StringComparison.Ordinal);
+            if (line.StartsWith(Export, StringComparison.Ordinal) && equals > Export.Length)
+            {
+                variables[line[Export.Length..equals]] = ShellUnquote(line[(equals + 1)..]);
+            }
+        }
+
+        return variables;
     }
+
+    /// <summary>The OS_PASSWORD of an openrc this class wrote into <paramref name="home"/>, or null when there is none.</summary>
+    public static string? ReadPassword(string home) =>
+        ReadOpenRc(home)?.GetValueOrDefault("OS_PASSWORD");
 
     internal static string AuthUrl(BootstrapSettings settings) =>
         settings.PublicBaseUrl.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/identity";

@@ -3,9 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Nimbus.Images.Http;
 using Nimbus.Images.Stores;
 using Nimbus.Platform.Auth;
@@ -37,9 +35,7 @@ internal sealed class ImagesHost : IAsyncDisposable
     {
         var database = await TestDatabase.CreateAsync(DataProvider.Sqlite);
         var store = new MemoryImageStore();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        var builder = LoopbackWebHost.CreateBuilder();
         builder.Services.AddNimbusPlatform();
         builder.Services.AddSingleton<IDatabaseFactory>(database.Factory);
         builder.Services.AddSingleton<ITokenValidator>(new TestTokens());
@@ -49,7 +45,7 @@ internal sealed class ImagesHost : IAsyncDisposable
         app.MapImages();
         await app.Services.InitializeNimbusImagesAsync(CancellationToken.None);
         await app.StartAsync();
-        return new ImagesHost(app, database, store, new Uri(app.Urls.First()));
+        return new ImagesHost(app, database, store, LoopbackWebHost.UrlOf(app));
     }
 
     /// <summary>A client acting as the user named <paramref name="token"/> (see <see cref="Callers.ByToken"/>), or anonymous.</summary>

@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Nimbus.Objects.Cluster;
@@ -73,18 +72,10 @@ public sealed class TestCluster : IAsyncDisposable
         }
 
         var cluster = await LocalCluster.StartAsync(settings, clock, NullLoggerFactory.Instance, CancellationToken.None);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.RequestHeaderEncodingSelector = _ => Encoding.Latin1;
-            kestrel.ResponseHeaderEncodingSelector = _ => Encoding.Latin1;
-            kestrel.Listen(IPAddress.Loopback, 0);
-        });
-        var proxy = builder.Build();
+        var proxy = LoopbackWebHost.CreateBuilder().Build();
         proxy.Run(cluster.HandleAsync);
         await proxy.StartAsync();
-        var url = new Uri(proxy.Urls.First());
+        var url = LoopbackWebHost.UrlOf(proxy);
         var test = new TestCluster(root, cluster, proxy, clock, url);
         await test.AuthenticateAsync();
         return test;

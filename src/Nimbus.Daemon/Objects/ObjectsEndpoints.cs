@@ -10,7 +10,7 @@ internal static class ObjectsEndpoints
 {
     /// <summary>Routes /v1, /auth, /info and /healthcheck to the proxy pipeline, ahead of the OpenStack fault handling.</summary>
     public static IApplicationBuilder UseSwiftProxy(this IApplicationBuilder app, ObjectStorage storage) =>
-        app.MapWhen(context => Nimbus.Objects.Proxy.ProxyPipeline.Handles(context.Request.Path), branch => branch.Run(storage.HandleAsync));
+        app.MapWhen(context => Nimbus.Objects.Proxy.ProxyPipeline.Handles(context), branch => branch.Run(storage.HandleAsync));
 
     public static IEndpointRouteBuilder MapObjectsAdmin(this IEndpointRouteBuilder endpoints)
     {

@@ -137,7 +137,7 @@ public sealed class ObjectReplicator(StorageNodeSettings node, IObjectBackend ob
 
         if (sendData)
         {
-            using var put = new HttpRequestMessage(HttpMethod.Put, url);
+            using var put = BackendClient.NewRequest(HttpMethod.Put, url);
             put.Content = new StreamContent(handle.OpenRead());
             put.Content.Headers.ContentLength = handle.Length;
             foreach (var (key, value) in handle.Metadata)
@@ -173,7 +173,7 @@ public sealed class ObjectReplicator(StorageNodeSettings node, IObjectBackend ob
     private async Task<T?> ReplicateAsync<T>(string url, CancellationToken cancellationToken)
         where T : class
     {
-        using var request = new HttpRequestMessage(new HttpMethod("REPLICATE"), url);
+        using var request = BackendClient.NewRequest(new HttpMethod("REPLICATE"), url);
         using var response = await backend.SendAsync(request, cancellationToken);
         if (response is null || !response.IsSuccessStatusCode)
         {

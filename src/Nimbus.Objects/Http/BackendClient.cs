@@ -63,10 +63,18 @@ public sealed class BackendClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// A request for a backend URL sent exactly as built. System.Uri would resolve "." and ".."
+    /// segments (and their %2E escapes) in the path, so an object named "../../AUTH_x/c/o" would
+    /// reach another account's path on the storage node; Swift names are literal.
+    /// </summary>
+    public static HttpRequestMessage NewRequest(HttpMethod method, string url) =>
+        new(method, new Uri(url, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true }));
+
     /// <summary>Sends a request without a body and reads the status only.</summary>
     public async Task<int?> SendForStatusAsync(HttpMethod method, string url, IEnumerable<KeyValuePair<string, string>> headers, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, url);
+        using var request = NewRequest(method, url);
         AddHeaders(request, headers);
         using var response = await SendAsync(request, cancellationToken);
         return response is null ? null : (int)response.StatusCode;

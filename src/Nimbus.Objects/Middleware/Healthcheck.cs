@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Nimbus.Objects.Http;
 using Nimbus.Objects.Proxy;
 
 namespace Nimbus.Objects.Middleware;
@@ -12,7 +13,7 @@ public sealed class Healthcheck : IProxyMiddleware
 
     public Task InvokeAsync(HttpContext context, RequestDelegate downstream)
     {
-        if (!context.Request.Path.Equals("/healthcheck", StringComparison.Ordinal))
+        if (SwiftPath.RawPath(context) != "/healthcheck")
         {
             return downstream(context);
         }

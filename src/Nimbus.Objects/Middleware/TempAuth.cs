@@ -43,8 +43,8 @@ public sealed class TempAuth : IProxyMiddleware
 
     public Task InvokeAsync(HttpContext context, RequestDelegate downstream)
     {
-        var path = context.Request.Path;
-        if (path.StartsWithSegments("/auth", StringComparison.Ordinal))
+        var path = SwiftPath.RawPath(context);
+        if (path == "/auth" || path.StartsWith("/auth/", StringComparison.Ordinal))
         {
             return AuthenticateAsync(context);
         }
@@ -85,7 +85,7 @@ public sealed class TempAuth : IProxyMiddleware
             return;
         }
 
-        if (request.Path.Value is not ("/auth/v1.0" or "/auth/v1" or "/auth/v1.0/" or "/auth/v1/"))
+        if (SwiftPath.RawPath(context) is not ("/auth/v1.0" or "/auth/v1" or "/auth/v1.0/" or "/auth/v1/"))
         {
             await SwiftResponse.WriteAsync(context, StatusCodes.Status400BadRequest, "Invalid auth path; use /auth/v1.0");
             return;

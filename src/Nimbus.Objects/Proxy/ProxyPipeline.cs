@@ -29,13 +29,22 @@ public static class ProxyPipeline
     /// </summary>
     public const string DefaultPipeline = "catch_errors healthcheck cors bulk tempurl formpost ratelimit tempauth keystoneauth staticweb container-quotas account-quotas slo dlo versioned_writes proxy-server";
 
-    /// <summary>Paths the pipeline answers on the API host: the Swift API, v1 auth, capabilities and the health check.</summary>
-    public static bool Handles(PathString path) =>
-        path.StartsWithSegments("/v1", StringComparison.Ordinal)
-        || path.StartsWithSegments("/v1.0", StringComparison.Ordinal)
-        || path.StartsWithSegments("/auth", StringComparison.Ordinal)
-        || path.Equals("/info", StringComparison.Ordinal)
-        || path.Equals("/healthcheck", StringComparison.Ordinal);
+    /// <summary>
+    /// Requests the pipeline answers on the API host: the Swift API, v1 auth, capabilities and the
+    /// health check. Decided on the raw path, as the pipeline parses it: the decoded path has its
+    /// dot segments resolved, so "/v1/../identity/…" would otherwise come here and "/x/../v1/…" not.
+    /// </summary>
+    public static bool Handles(HttpContext context)
+    {
+        var path = SwiftPath.RawPath(context);
+        return StartsWithSegment(path, "/v1")
+            || StartsWithSegment(path, "/v1.0")
+            || StartsWithSegment(path, "/auth")
+            || path is "/info" or "/healthcheck";
+    }
+
+    private static bool StartsWithSegment(string path, string prefix) =>
+        path.StartsWith(prefix, StringComparison.Ordinal) && (path.Length == prefix.Length || path[prefix.Length] == '/');
 
     /// <summary>Builds the pipeline; unknown names and a pipeline that does not end in proxy-server are refused.</summary>
     public static RequestDelegate Build(string pipeline, IEnumerable<IProxyMiddleware> available, ProxyServer proxy, SwiftInfo info)
@@ -73,7 +82,7 @@ public static class ProxyPipeline
 
     private static Task Terminal(HttpContext context, ProxyServer proxy, SwiftInfo info)
     {
-        if (context.Request.Path.Equals("/info", StringComparison.Ordinal))
+        if (SwiftPath.RawPath(context) == "/info")
         {
             return info.WriteAsync(context);
         }

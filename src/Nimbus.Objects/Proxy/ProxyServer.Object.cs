@@ -256,7 +256,7 @@ public sealed partial class ProxyServer
             {
                 for (var node = primary; node is not null; node = NextHandoff())
                 {
-                    using var request = new HttpRequestMessage(HttpMethod.Put, NodeUrl(node, "object", partition, path));
+                    using var request = BackendClient.NewRequest(HttpMethod.Put, NodeUrl(node, "object", partition, path));
                     request.Content = new StreamContent(source, UploadChunkSize);
                     request.Content.Headers.ContentLength = length;
                     request.Headers.ExpectContinue = true;

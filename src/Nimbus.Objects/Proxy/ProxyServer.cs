@@ -57,7 +57,8 @@ public sealed partial class ProxyServer
         var swift = SwiftContext.Get(context);
         if (swift is null)
         {
-            var badUrl = context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal) || context.Request.Path.StartsWithSegments("/v1.0", StringComparison.Ordinal);
+            var rawPath = SwiftPath.RawPath(context);
+            var badUrl = rawPath is "/v1" or "/v1.0" || rawPath.StartsWith("/v1/", StringComparison.Ordinal) || rawPath.StartsWith("/v1.0/", StringComparison.Ordinal);
             var message = context.Items.TryGetValue(ProxyPipeline.PathErrorKey, out var error) && error is string text && (text.Contains("UTF-8", StringComparison.Ordinal) || text.Contains("NUL", StringComparison.Ordinal))
                 ? "Invalid UTF8 or contains NULL"
                 : "Bad URL";
@@ -149,7 +150,7 @@ public sealed partial class ProxyServer
         HttpResponseMessage? notFound = null;
         foreach (var node in ReadNodes(ring, partition))
         {
-            var request = new HttpRequestMessage(HttpMethods.IsHead(context.Request.Method) ? HttpMethod.Head : HttpMethod.Get, NodeUrl(node, server, partition, path + context.Request.QueryString.Value));
+            var request = BackendClient.NewRequest(HttpMethods.IsHead(context.Request.Method) ? HttpMethod.Head : HttpMethod.Get, NodeUrl(node, server, partition, path + context.Request.QueryString.Value));
             BackendClient.AddHeaders(request, headers);
             var response = await _backend.SendAsync(request, context.RequestAborted);
             if (response is null)
@@ -231,7 +232,7 @@ public sealed partial class ProxyServer
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var node in ReadNodes(ring, partition))
         {
-            using var request = new HttpRequestMessage(HttpMethod.Head, NodeUrl(node, server, partition, path));
+            using var request = BackendClient.NewRequest(HttpMethod.Head, NodeUrl(node, server, partition, path));
             using var response = await _backend.SendAsync(request, cancellationToken);
             if (response is null || (int)response.StatusCode >= 500)
             {

@@ -29,13 +29,19 @@ public static class PlatformHttpExtensions
     }
 
     /// <summary>
-    /// Request ids, fault bodies and per-route request metrics, in that order, ahead of routing.
+    /// Request ids, fault bodies, the refusal of paths routing would rewrite (<see cref="RawPath"/>)
+    /// and per-route request metrics, in that order, ahead of routing.
     /// </summary>
     public static IApplicationBuilder UseNimbusPlatform(this IApplicationBuilder app)
     {
         var registry = app.ApplicationServices.GetRequiredService<CollectorRegistry>();
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<FaultMiddleware>();
+        app.Use((context, next) =>
+        {
+            RawPath.EnsurePlain(context);
+            return next(context);
+        });
         app.UseRouting();
         app.UseHttpMetrics(options =>
         {

@@ -292,6 +292,7 @@ public sealed partial class ProxyServer
         }
 
         var clientFailed = false;
+        var quorumLost = false;
         var buffer = ArrayPool<byte>.Shared.Rent(UploadChunkSize);
         try
         {
@@ -335,6 +336,7 @@ public sealed partial class ProxyServer
                 live = stillLive;
                 if (live.Count < Quorum(primaries.Count))
                 {
+                    quorumLost = true;
                     break;
                 }
             }
@@ -347,8 +349,13 @@ public sealed partial class ProxyServer
         await clientGone.DisposeAsync();
         foreach (var replica in replicas)
         {
-            // Backends see a body that ends early, and store nothing, when the client went away.
-            await replica.Pipe.Writer.CompleteAsync(clientFailed ? new IOException("the client went away mid-upload") : null);
+            // A body that did not arrive whole is aborted, never ended: the backend sees its connection
+            // drop before the last chunk (or short of Content-Length) and stores nothing, as Swift's
+            // proxy closes its backend connections when the client goes away or the quorum is lost.
+            var failure = clientFailed ? new IOException("the client went away mid-upload")
+                : quorumLost ? new IOException("fewer replicas than a quorum kept up with the upload")
+                : null;
+            await replica.Pipe.Writer.CompleteAsync(failure);
         }
 
         // Swift's post_quorum_timeout: once a quorum has stored the object the answer waits only a
@@ -406,6 +413,12 @@ public sealed partial class ProxyServer
         var stored = outcomes.Where(o => o.Status == StatusCodes.Status201Created).ToList();
         if (stored.Count >= Quorum(primaries.Count))
         {
+            // Swift's proxy answers 500 when the object servers stored different bytes.
+            if (stored.Select(o => o.ETag ?? string.Empty).Distinct(StringComparer.OrdinalIgnoreCase).Skip(1).Any())
+            {
+                return new UploadResult(StatusCodes.Status500InternalServerError, null, timestamp);
+            }
+
             return new UploadResult(StatusCodes.Status201Created, stored[0].ETag, timestamp);
         }
 

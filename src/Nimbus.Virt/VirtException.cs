@@ -52,4 +52,16 @@ public sealed class VirtException(VirtErrorCode code, string message, Exception?
     /// <summary>The central "not supported by this driver" refusal.</summary>
     public static VirtException NotSupported(string driver, string operation) =>
         new(VirtErrorCode.NoSupport, $"this function is not supported by the {driver} driver: {operation}");
+
+    /// <summary>The central "no domain" refusal: none with that name or UUID, or it is being removed.</summary>
+    public static VirtException NoDomain(string nameOrUuid) =>
+        new(VirtErrorCode.NoDomain, $"Domain not found: no domain with matching name or uuid '{nameOrUuid}'");
+
+    /// <summary>The central "no pool" refusal: none with that name or UUID, or it is being removed.</summary>
+    public static VirtException NoStoragePool(string nameOrUuid) =>
+        new(VirtErrorCode.NoStoragePool, $"Storage pool not found: no storage pool with matching name '{nameOrUuid}'");
+
+    /// <summary>The central "no volume" refusal: the name is not one of the pool's volumes (virStorageVolLookupByName).</summary>
+    public static VirtException NoStorageVolume(string volume, string pool) =>
+        new(VirtErrorCode.NoStorageVolume, $"Storage volume not found: no storage vol with matching name '{volume}' in pool '{pool}'");
 }

@@ -190,6 +190,166 @@ public sealed class StorageDriverTests : IAsyncLifetime
         Assert.Equal(VirtErrorCode.NoSupport, error.Code);
     }
 
+    /// <summary>Every volume verb, with names that are no volume of the pool: outside it, absolute, hidden, a directory, inside a directory.</summary>
+    public static TheoryData<string, string> NamesThatAreNoVolume()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var verb in new[] { "info", "delete", "upload", "download", "wipe", "resize", "clone", "backing" })
+        {
+            foreach (var name in new[] { "../outside.raw", "{outside}", "/etc/passwd", ".hidden.part", "subdir", "subdir/inner.raw", "..", "." })
+            {
+                // A backing store may be any image by absolute path, as in libvirt; only names are looked up in the pool.
+                if (verb != "backing" || !name.StartsWith('/') && name != "{outside}")
+                {
+                    data.Add(verb, name);
+                }
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(NamesThatAreNoVolume))]
+    public async Task Volume_verbs_refuse_a_name_that_is_not_in_the_pools_list_and_touch_nothing(string verb, string name)
+    {
+        var outside = _directory.Combine("outside.raw");
+        await File.WriteAllBytesAsync(outside, Enumerable.Repeat((byte)0xAB, 1 << 20).ToArray());
+        await File.WriteAllTextAsync(Path.Combine(PoolPath, ".hidden.part"), "half-written");
+        Directory.CreateDirectory(Path.Combine(PoolPath, "subdir"));
+        await File.WriteAllBytesAsync(Path.Combine(PoolPath, "subdir", "inner.raw"), Enumerable.Repeat((byte)0xCD, 1 << 20).ToArray());
+        var files = new[] { outside, "/etc/passwd", Path.Combine(PoolPath, ".hidden.part"), Path.Combine(PoolPath, "subdir", "inner.raw") };
+        var before = await Task.WhenAll(files.Select(f => File.ReadAllBytesAsync(f)));
+        var volume = name.Replace("{outside}", outside, StringComparison.Ordinal);
+        var image = _directory.Combine("upload.raw");
+        await File.WriteAllBytesAsync(image, new byte[1 << 20]);
+
+        var error = await Assert.ThrowsAsync<VirtException>(async () =>
+        {
+            switch (verb)
+            {
+                case "info":
+                    await Driver.GetVolumeInfoAsync("images", volume, default);
+                    break;
+                case "delete":
+                    await Driver.DeleteVolumeAsync("images", volume, default);
+                    break;
+                case "upload":
+                    await using (var content = File.OpenRead(image))
+                    {
+                        await Driver.UploadVolumeAsync("images", volume, content, default);
+                    }
+
+                    break;
+                case "download":
+                    await Driver.DownloadVolumeAsync("images", volume, new MemoryStream(), default);
+                    break;
+                case "wipe":
+                    await Driver.WipeVolumeAsync("images", volume, default);
+                    break;
+                case "resize":
+                    await Driver.ResizeVolumeAsync("images", volume, 4 << 20, allowShrink: true, default);
+                    break;
+                case "clone":
+                    await Driver.CloneVolumeAsync("images", volume, "copy.raw", default);
+                    break;
+                case "backing":
+                    await Driver.CreateVolumeAsync("images", Volume("overlay.qcow2", 0, VolumeFormat.Qcow2) with { BackingPath = volume }, default);
+                    break;
+            }
+        });
+
+        Assert.Equal(VirtErrorCode.NoStorageVolume, error.Code);
+        Assert.Contains($"no storage vol with matching name '{volume}'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await Task.WhenAll(files.Select(f => File.ReadAllBytesAsync(f))));
+        Assert.Empty(await Driver.ListVolumesAsync("images", default));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(".")]
+    [InlineData("..")]
+    [InlineData("../escaped.raw")]
+    [InlineData("sub/dir.raw")]
+    [InlineData(".hidden.raw")]
+    public async Task Creating_or_cloning_to_a_name_that_is_not_one_file_name_is_refused(string name)
+    {
+        await Driver.CreateVolumeAsync("images", Volume("disk.raw", 1 << 20, VolumeFormat.Raw), default);
+
+        var create = await Assert.ThrowsAsync<VirtException>(() => Driver.CreateVolumeAsync("images", Volume(name, 1 << 20, VolumeFormat.Raw), default));
+        var clone = await Assert.ThrowsAsync<VirtException>(() => Driver.CloneVolumeAsync("images", "disk.raw", name, default));
+
+        Assert.Equal(VirtErrorCode.InvalidArgument, create.Code);
+        Assert.Equal(VirtErrorCode.InvalidArgument, clone.Code);
+        Assert.False(File.Exists(_directory.Combine("escaped.raw")));
+        Assert.Equal(["disk.raw"], Directory.GetFileSystemEntries(PoolPath).Select(f => Path.GetFileName(f)));
+    }
+
+    [Fact]
+    public async Task Start_queued_behind_an_undefine_is_refused_as_no_pool_and_marks_nothing_active()
+    {
+        // The volume creation holds the pool's job (qemu-img runs); stop, undefine and start queue behind it.
+        var create = Call(() => Driver.CreateVolumeAsync("images", Volume("disk.qcow2", 1 << 20, VolumeFormat.Qcow2), default));
+        var stop = Call(() => Driver.StopPoolAsync("images", default));
+        var undefine = Call(() => Driver.UndefinePoolAsync("images", default));
+        var start = Call(() => Driver.StartPoolAsync("images", default));
+        await create;
+        await stop;
+        await undefine;
+        var error = await Assert.ThrowsAsync<VirtException>(() => start);
+
+        Assert.Equal(VirtErrorCode.NoStoragePool, error.Code);
+        Assert.Empty(await Driver.ListPoolsAsync(includeInactive: true, default));
+        Assert.Empty(Directory.GetFiles(_directory.Combine("state", "run")));
+    }
+
+    [Fact]
+    public async Task Undefine_and_start_of_many_pools_raced_leave_no_active_pool_unlisted()
+    {
+        await Driver.StopPoolAsync("images", default);
+        await Driver.UndefinePoolAsync("images", default);
+        var names = Enumerable.Range(0, 32).Select(i => $"race{i}").ToList();
+        foreach (var name in names)
+        {
+            await Driver.DefinePoolAsync($"<pool type='dir'><name>{name}</name><target><path>{_directory.Combine(name)}</path></target></pool>", default);
+            await Driver.BuildPoolAsync(name, default);
+        }
+
+        await Task.WhenAll(names.Select(async name =>
+        {
+            var undefine = Task.Run(async () =>
+            {
+                try
+                {
+                    await Driver.UndefinePoolAsync(name, default);
+                }
+                catch (VirtException ex) when (ex.Code == VirtErrorCode.OperationInvalid)
+                {
+                    // Started first: an active pool cannot be undefined.
+                }
+            });
+            var start = Task.Run(async () =>
+            {
+                try
+                {
+                    await Driver.StartPoolAsync(name, default);
+                }
+                catch (VirtException ex) when (ex.Code == VirtErrorCode.NoStoragePool)
+                {
+                    // Undefined first.
+                }
+            });
+            await Task.WhenAll(undefine, start);
+        }));
+
+        var listed = (await Driver.ListPoolsAsync(includeInactive: true, default)).Select(p => p.Name).ToHashSet();
+        var markedActive = Directory.GetFiles(_directory.Combine("state", "run")).Select(f => Path.GetFileNameWithoutExtension(f)).ToList();
+        Assert.All(markedActive, name => Assert.Contains(name, listed));
+    }
+
+    /// <summary>Turns a refusal thrown before the first await into a faulted task, as a queued call would see it.</summary>
+    private static async Task Call(Func<Task> operation) => await operation();
+
     private static VolumeDefinition Volume(string name, ulong capacity, VolumeFormat format) =>
         new() { Name = name, CapacityBytes = capacity, Format = format };
 

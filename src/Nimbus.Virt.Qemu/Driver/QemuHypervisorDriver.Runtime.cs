@@ -336,10 +336,9 @@ public sealed partial class QemuHypervisorDriver
         await StopAsync(domain, runtime, "saved");
     }
 
-    private Task WithDomainAsync(string name, Func<DomainObject<QemuRuntime>, Task> action, CancellationToken cancellationToken)
-    {
-        var domain = _domains.Find(name);
-        return _jobs.RunAsync(domain.Uuid, async () =>
+    /// <summary>Runs <paramref name="action"/> in the domain's job, refusing a domain removed while it waited.</summary>
+    private Task WithDomainAsync(string name, Func<DomainObject<QemuRuntime>, Task> action, CancellationToken cancellationToken) =>
+        _domains.RunJobAsync(_jobs, name, async domain =>
         {
             try
             {
@@ -350,6 +349,18 @@ public sealed partial class QemuHypervisorDriver
                 throw Translate(ex, "change");
             }
         }, cancellationToken);
+
+    /// <summary>Takes a domain this call added back out of the list when its definition could not be kept; one that got started meanwhile stays, transient.</summary>
+    private void ForgetUnwritten(DomainObject<QemuRuntime> domain)
+    {
+        if (domain.Status.IsActive)
+        {
+            domain.Persistent = false;
+        }
+        else
+        {
+            _domains.Remove(domain);
+        }
     }
 
     private Task WithRuntimeAsync(string name, Func<DomainObject<QemuRuntime>, QemuRuntime, Task> action, CancellationToken cancellationToken) =>

@@ -69,21 +69,37 @@ public sealed partial class QemuHypervisorDriver : IHypervisorDriver
     {
         var definition = DomainXml.Parse(xml);
         DomainPreflight.CheckSources(definition);
-        var (domain, added) = _domains.AddOrMatch(definition);
-        try
+        while (true)
         {
-            return await _jobs.RunAsync(domain.Uuid, async () =>
+            var (domain, added) = _domains.AddOrMatch(definition);
+
+            // A domain this call added leaves the list only through its own job, so that wait is not cancelled.
+            var summary = await _jobs.RunAsync(domain.Uuid, async () =>
             {
-                await AtomicFile.WriteAllTextAsync(_paths.Config(definition.Name), DomainXml.Format(definition), cancellationToken);
+                if (domain.Removed)
+                {
+                    // Undefined while this define waited: define it afresh.
+                    return null;
+                }
+
+                try
+                {
+                    await AtomicFile.WriteAllTextAsync(_paths.Config(definition.Name), DomainXml.Format(definition), cancellationToken);
+                }
+                catch when (added)
+                {
+                    ForgetUnwritten(domain);
+                    throw;
+                }
+
                 domain.Definition = definition;
                 domain.Persistent = true;
                 return domain.Summary();
-            }, cancellationToken);
-        }
-        catch when (added)
-        {
-            _domains.Remove(domain);
-            throw;
+            }, added ? CancellationToken.None : cancellationToken);
+            if (summary is not null)
+            {
+                return summary;
+            }
         }
     }
 
@@ -203,26 +219,39 @@ public sealed partial class QemuHypervisorDriver : IHypervisorDriver
     {
         var (xml, offset) = await SaveImage.ReadHeaderAsync(file, cancellationToken);
         var definition = DomainXml.Parse(xml);
-        var (domain, added) = _domains.AddOrMatch(definition);
-        try
+        while (true)
         {
-            return await _jobs.RunAsync(domain.Uuid, async () =>
+            var (domain, added) = _domains.AddOrMatch(definition);
+            var summary = await _jobs.RunAsync(domain.Uuid, async () =>
             {
-                domain.EnsureInactive();
-                if (added)
+                if (domain.Removed)
                 {
-                    domain.Persistent = false;
+                    return null;
                 }
 
-                var runtime = await LaunchAsync(definition, file, offset, cancellationToken);
-                Attach(domain, definition, runtime, new DomainStatus(DomainState.Running, "restored"));
-                return domain.Summary();
-            }, cancellationToken);
-        }
-        catch when (added)
-        {
-            _domains.Remove(domain);
-            throw;
+                try
+                {
+                    if (added)
+                    {
+                        domain.Persistent = false;
+                    }
+
+                    domain.EnsureInactive();
+
+                    var runtime = await LaunchAsync(definition, file, offset, cancellationToken);
+                    Attach(domain, definition, runtime, new DomainStatus(DomainState.Running, "restored"));
+                    return domain.Summary();
+                }
+                catch when (added)
+                {
+                    ForgetUnwritten(domain);
+                    throw;
+                }
+            }, added ? CancellationToken.None : cancellationToken);
+            if (summary is not null)
+            {
+                return summary;
+            }
         }
     }
 

@@ -175,11 +175,16 @@ public static class StorageXml
         }
     }
 
-    private static void ValidateName(string name, string what)
+    /// <summary>
+    /// A pool or volume name is one path component of its own: a volume's becomes a file name in its
+    /// pool's directory, so '/', '.', '..' and hidden names (where temporary files live) are refused.
+    /// </summary>
+    internal static void ValidateName(string name, string what, VirtErrorCode code = VirtErrorCode.XmlError)
     {
+        ArgumentNullException.ThrowIfNull(name);
         if (name.Length == 0 || name.Length > 200 || name.Contains('/', StringComparison.Ordinal) || name.StartsWith('.') || name.Any(char.IsControl))
         {
-            throw new VirtException(VirtErrorCode.XmlError, $"{what}/name: '{name}' is not a usable {what} name: use 1 to 200 characters, no '/', not starting with '.'");
+            throw new VirtException(code, $"{what}/name: '{name}' is not a usable {what} name: use 1 to 200 characters, no '/', not starting with '.'");
         }
     }
 }

@@ -37,6 +37,12 @@ public sealed class DomainObject<TRuntime>
 
     public TRuntime? Runtime { get; set; }
 
+    /// <summary>
+    /// Set once the domain has left its list (undefined, or a transient one stopped): a job that
+    /// waited behind the removal must not act on it (libvirt's <c>vm-&gt;removing</c>).
+    /// </summary>
+    public bool Removed { get; internal set; }
+
     public DomainSummary Summary() => new(Name, Uuid, Status.IsActive ? Id : null, Status, Persistent, Autostart, HasManagedSave);
 
     public void EnsureActive()
@@ -103,7 +109,38 @@ public sealed class DomainList<TRuntime>
             }
         }
 
-        throw new VirtException(VirtErrorCode.NoDomain, $"Domain not found: no domain with matching name or uuid '{nameOrUuid}'");
+        throw VirtException.NoDomain(nameOrUuid);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="job"/> in the domain's job. The domain is looked up before the job is
+    /// taken and checked again once it is held: one removed in between (an undefine queued ahead)
+    /// is refused as not found, so nothing starts a domain that no list shows.
+    /// </summary>
+    public Task<T> RunJobAsync<T>(KeyedJobs jobs, string nameOrUuid, Func<DomainObject<TRuntime>, Task<T>> job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        ArgumentNullException.ThrowIfNull(job);
+        var domain = Find(nameOrUuid);
+        return jobs.RunAsync(
+            domain.Uuid,
+            () => domain.Removed ? throw VirtException.NoDomain(nameOrUuid) : job(domain),
+            cancellationToken);
+    }
+
+    /// <inheritdoc cref="RunJobAsync{T}(KeyedJobs, string, Func{DomainObject{TRuntime}, Task{T}}, CancellationToken)"/>
+    public Task RunJobAsync(KeyedJobs jobs, string nameOrUuid, Func<DomainObject<TRuntime>, Task> job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return RunJobAsync(
+            jobs,
+            nameOrUuid,
+            async d =>
+            {
+                await job(d);
+                return true;
+            },
+            cancellationToken);
     }
 
     /// <summary>Adds a new domain, or returns the existing one (to be updated by the caller) when name and UUID both match.</summary>
@@ -134,13 +171,18 @@ public sealed class DomainList<TRuntime>
         }
     }
 
+    /// <summary>Takes the domain out of the list for good; jobs queued on it refuse it from now on.</summary>
     public void Remove(DomainObject<TRuntime> domain)
     {
         ArgumentNullException.ThrowIfNull(domain);
         lock (_lock)
         {
-            _byUuid.Remove(domain.Uuid);
-            _byName.Remove(domain.Name);
+            domain.Removed = true;
+            if (_byUuid.TryGetValue(domain.Uuid, out var listed) && ReferenceEquals(listed, domain))
+            {
+                _byUuid.Remove(domain.Uuid);
+                _byName.Remove(domain.Name);
+            }
         }
     }
 

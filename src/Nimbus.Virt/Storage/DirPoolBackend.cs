@@ -46,21 +46,24 @@ internal sealed class DirPoolBackend : IPoolBackend
         return (blocks * blockSize, (blocks - free) * blockSize, available * blockSize);
     }
 
+    /// <summary>The regular files directly in the pool's directory (or links to them), hidden ones excepted: those are temporary files.</summary>
     public IReadOnlyList<string> VolumeNames(PoolDefinition pool) =>
         Directory.Exists(pool.TargetPath)
-            ? Directory.GetFiles(pool.TargetPath).Select(f => Path.GetFileName(f)).Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal).ToList()
+            ? Directory.GetFiles(pool.TargetPath).Where(File.Exists).Select(f => Path.GetFileName(f)).Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal).ToList()
             : [];
 
-    public string VolumePath(PoolDefinition pool, string volume) => Path.Combine(pool.TargetPath, volume);
+    /// <summary>
+    /// The path of volume <paramref name="volume"/>, found in the pool's own list as
+    /// virStorageVolLookupByName does; anything else (a path, '..', a hidden or absent file) is no volume.
+    /// </summary>
+    public string FindVolume(PoolDefinition pool, string volume) =>
+        VolumeNames(pool).Contains(volume, StringComparer.Ordinal)
+            ? Path.Combine(pool.TargetPath, volume)
+            : throw VirtException.NoStorageVolume(volume, pool.Name);
 
     public async Task<VolumeInfo> InfoAsync(PoolDefinition pool, string volume, CancellationToken cancellationToken)
     {
-        var path = VolumePath(pool, volume);
-        if (!File.Exists(path))
-        {
-            throw new VirtException(VirtErrorCode.NoStorageVolume, $"Storage volume not found: no storage vol with matching name '{volume}' in pool '{pool.Name}'");
-        }
-
+        var path = FindVolume(pool, volume);
         var image = await QemuImg.InfoAsync(path, null, cancellationToken);
         var format = QemuImg.Parse(image.Format)
             ?? throw new VirtException(VirtErrorCode.OperationFailed, $"operation failed: volume '{volume}' is a {image.Format} image, which Nimbus does not handle (raw, qcow2, vmdk)");
@@ -69,7 +72,7 @@ internal sealed class DirPoolBackend : IPoolBackend
 
     public async Task CreateAsync(PoolDefinition pool, VolumeDefinition volume, CancellationToken cancellationToken)
     {
-        var path = VolumePath(pool, volume.Name);
+        var path = NewVolumePath(pool, volume.Name);
         var temp = TempPath(pool, volume.Name);
         try
         {
@@ -88,7 +91,7 @@ internal sealed class DirPoolBackend : IPoolBackend
         try
         {
             await QemuImg.ConvertAsync(source.Path, source.Format, temp, source.Format, cancellationToken);
-            Commit(temp, VolumePath(pool, name), pool);
+            Commit(temp, NewVolumePath(pool, name), pool);
         }
         finally
         {
@@ -96,9 +99,9 @@ internal sealed class DirPoolBackend : IPoolBackend
         }
     }
 
-    public Task DeleteVolumeAsync(PoolDefinition pool, string volume, CancellationToken cancellationToken)
+    public Task DeleteVolumeAsync(PoolDefinition pool, VolumeInfo volume, CancellationToken cancellationToken)
     {
-        File.Delete(VolumePath(pool, volume));
+        File.Delete(volume.Path);
         AtomicFile.SyncDirectory(pool.TargetPath);
         return Task.CompletedTask;
     }
@@ -149,6 +152,13 @@ internal sealed class DirPoolBackend : IPoolBackend
         {
             File.Delete(temp);
         }
+    }
+
+    /// <summary>Where a volume of that name goes: a direct child of the pool's directory, whatever the caller checked.</summary>
+    private static string NewVolumePath(PoolDefinition pool, string volume)
+    {
+        StorageXml.ValidateName(volume, "volume", VirtErrorCode.InvalidArgument);
+        return Path.Combine(pool.TargetPath, volume);
     }
 
     private static string TempPath(PoolDefinition pool, string volume) =>

@@ -19,7 +19,8 @@ internal interface IPoolBackend
 
     IReadOnlyList<string> VolumeNames(PoolDefinition pool);
 
-    string VolumePath(PoolDefinition pool, string volume);
+    /// <summary>The path of a volume found in the pool's own list; refuses any other name with the "no storage vol" error.</summary>
+    string FindVolume(PoolDefinition pool, string volume);
 
     Task<VolumeInfo> InfoAsync(PoolDefinition pool, string volume, CancellationToken cancellationToken);
 
@@ -27,7 +28,7 @@ internal interface IPoolBackend
 
     Task CloneAsync(PoolDefinition pool, VolumeInfo source, string name, CancellationToken cancellationToken);
 
-    Task DeleteVolumeAsync(PoolDefinition pool, string volume, CancellationToken cancellationToken);
+    Task DeleteVolumeAsync(PoolDefinition pool, VolumeInfo volume, CancellationToken cancellationToken);
 
     Task ResizeAsync(PoolDefinition pool, VolumeInfo volume, ulong capacity, bool shrink, CancellationToken cancellationToken);
 

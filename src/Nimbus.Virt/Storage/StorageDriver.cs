@@ -64,49 +64,37 @@ public sealed class StorageDriver : IStorageDriver
     {
         var definition = StorageXml.ParsePool(xml);
         _ = Backend(definition);
-        Pool pool;
-        lock (_lock)
+        while (true)
         {
-            if (_pools.TryGetValue(definition.Name, out var existing))
+            var (pool, added) = AddOrMatch(definition);
+
+            // A pool this call reserved leaves the list only through its own job, so that wait is not cancelled.
+            var summary = await _jobs.RunAsync(definition.Uuid, async () =>
             {
-                if (existing.Definition.Uuid != definition.Uuid)
+                if (pool.Removed)
                 {
-                    throw new VirtException(VirtErrorCode.AlreadyExists, $"operation failed: pool '{definition.Name}' already exists with uuid {existing.Definition.Uuid}");
+                    // Undefined (or its first define failed) while this define waited: define it afresh.
+                    return null;
                 }
 
-                pool = existing;
-            }
-            else
-            {
-                var clash = _pools.Values.FirstOrDefault(p => p.Definition.Uuid == definition.Uuid || p.Definition.TargetPath == definition.TargetPath);
-                if (clash is not null)
+                try
                 {
-                    throw new VirtException(VirtErrorCode.AlreadyExists, $"operation failed: pool '{clash.Definition.Name}' already has that uuid or target path {definition.TargetPath}");
+                    await AtomicFile.WriteAllTextAsync(ConfigFile(definition.Name), StorageXml.FormatPool(definition), cancellationToken);
+                }
+                catch when (added)
+                {
+                    Forget(pool);
+                    throw;
                 }
 
-                pool = new Pool(definition) { Defining = true };
-                _pools[definition.Name] = pool;
-            }
-        }
-
-        try
-        {
-            return await _jobs.RunAsync(definition.Uuid, async () =>
-            {
-                await AtomicFile.WriteAllTextAsync(ConfigFile(definition.Name), StorageXml.FormatPool(definition), cancellationToken);
                 pool.Definition = definition;
                 pool.Defining = false;
                 return pool.Summary();
-            }, cancellationToken);
-        }
-        catch when (pool.Defining)
-        {
-            lock (_lock)
+            }, added ? CancellationToken.None : cancellationToken);
+            if (summary is not null)
             {
-                _pools.Remove(definition.Name);
+                return summary;
             }
-
-            throw;
         }
     }
 
@@ -151,11 +139,7 @@ public sealed class StorageDriver : IStorageDriver
             p.EnsureInactive("undefine");
             File.Delete(AutostartMarker(p.Definition.Name));
             File.Delete(ConfigFile(p.Definition.Name));
-            lock (_lock)
-            {
-                _pools.Remove(p.Definition.Name);
-            }
-
+            Forget(p);
             return Task.CompletedTask;
         }, cancellationToken);
 
@@ -209,6 +193,7 @@ public sealed class StorageDriver : IStorageDriver
         WithPoolAsync(pool, async p =>
         {
             ArgumentNullException.ThrowIfNull(volume);
+            StorageXml.ValidateName(volume.Name, "volume", VirtErrorCode.InvalidArgument);
             p.EnsureActive();
             var backend = Backend(p.Definition);
             if (backend.VolumeNames(p.Definition).Contains(volume.Name, StringComparer.Ordinal))
@@ -225,7 +210,7 @@ public sealed class StorageDriver : IStorageDriver
             if (volume.BackingPath is { } backing)
             {
                 // A backing volume may be named by path or, as in virsh's --backing-vol, by its name in this pool.
-                var backingPath = backing.StartsWith('/') ? backing : backend.VolumePath(p.Definition, backing);
+                var backingPath = backing.StartsWith('/') ? backing : backend.FindVolume(p.Definition, backing);
                 if (!File.Exists(backingPath))
                 {
                     throw new VirtException(VirtErrorCode.NoStorageVolume, $"Storage volume not found: backing volume '{backing}' does not exist");
@@ -250,7 +235,7 @@ public sealed class StorageDriver : IStorageDriver
             p.EnsureActive();
             var backend = Backend(p.Definition);
             var original = await backend.InfoAsync(p.Definition, source, cancellationToken);
-            StorageXml.ParseVolume($"<volume><name>{System.Security.SecurityElement.Escape(name)}</name><capacity>1</capacity></volume>");
+            StorageXml.ValidateName(name, "volume", VirtErrorCode.InvalidArgument);
             if (backend.VolumeNames(p.Definition).Contains(name, StringComparer.Ordinal))
             {
                 throw new VirtException(VirtErrorCode.AlreadyExists, $"operation failed: storage vol '{name}' already exists in pool '{p.Definition.Name}'");
@@ -265,8 +250,7 @@ public sealed class StorageDriver : IStorageDriver
         {
             p.EnsureActive();
             var backend = Backend(p.Definition);
-            await backend.InfoAsync(p.Definition, volume, cancellationToken);
-            await backend.DeleteVolumeAsync(p.Definition, volume, cancellationToken);
+            await backend.DeleteVolumeAsync(p.Definition, await backend.InfoAsync(p.Definition, volume, cancellationToken), cancellationToken);
         }, cancellationToken);
 
     public Task ResizeVolumeAsync(string pool, string volume, ulong capacityBytes, bool allowShrink, CancellationToken cancellationToken) =>
@@ -332,21 +316,65 @@ public sealed class StorageDriver : IStorageDriver
                 return pool;
             }
 
-            var byUuid = Guid.TryParse(name, out var uuid) ? _pools.Values.FirstOrDefault(p => p.Definition.Uuid == uuid) : null;
-            return byUuid ?? throw new VirtException(VirtErrorCode.NoStoragePool, $"Storage pool not found: no storage pool with matching name '{name}'");
+            var byUuid = Guid.TryParse(name, out var uuid) ? _pools.Values.FirstOrDefault(p => p.Definition.Uuid == uuid && !p.Defining) : null;
+            return byUuid ?? throw VirtException.NoStoragePool(name);
+        }
+    }
+
+    /// <summary>Reserves a new pool (invisible to lookups until its definition is written) or matches the one of that name and UUID.</summary>
+    private (Pool Pool, bool Added) AddOrMatch(PoolDefinition definition)
+    {
+        lock (_lock)
+        {
+            if (_pools.TryGetValue(definition.Name, out var existing))
+            {
+                if (existing.Definition.Uuid != definition.Uuid)
+                {
+                    throw new VirtException(VirtErrorCode.AlreadyExists, $"operation failed: pool '{definition.Name}' already exists with uuid {existing.Definition.Uuid}");
+                }
+
+                return (existing, false);
+            }
+
+            var clash = _pools.Values.FirstOrDefault(p => p.Definition.Uuid == definition.Uuid || p.Definition.TargetPath == definition.TargetPath);
+            if (clash is not null)
+            {
+                throw new VirtException(VirtErrorCode.AlreadyExists, $"operation failed: pool '{clash.Definition.Name}' already has that uuid or target path {definition.TargetPath}");
+            }
+
+            var pool = new Pool(definition) { Defining = true };
+            _pools[definition.Name] = pool;
+            return (pool, true);
+        }
+    }
+
+    /// <summary>Takes the pool out of the list for good; jobs queued on it refuse it from now on (libvirt's removing objects).</summary>
+    private void Forget(Pool pool)
+    {
+        lock (_lock)
+        {
+            pool.Removed = true;
+            if (_pools.TryGetValue(pool.Definition.Name, out var listed) && ReferenceEquals(listed, pool))
+            {
+                _pools.Remove(pool.Definition.Name);
+            }
         }
     }
 
     private Task WithPoolAsync(string name, Func<Pool, Task> action, CancellationToken cancellationToken)
     {
         var pool = Find(name);
-        return _jobs.RunAsync(pool.Definition.Uuid, () => action(pool), cancellationToken);
+        return _jobs.RunAsync(pool.Definition.Uuid, () => pool.Removed ? throw VirtException.NoStoragePool(name) : action(pool), cancellationToken);
     }
 
+    /// <summary>
+    /// Runs <paramref name="action"/> in the pool's job. The pool is looked up before the job and
+    /// checked again once it is held: one undefined in between is refused as not found.
+    /// </summary>
     private Task<T> WithPoolAsync<T>(string name, Func<Pool, Task<T>> action, CancellationToken cancellationToken)
     {
         var pool = Find(name);
-        return _jobs.RunAsync(pool.Definition.Uuid, () => action(pool), cancellationToken);
+        return _jobs.RunAsync(pool.Definition.Uuid, () => pool.Removed ? throw VirtException.NoStoragePool(name) : action(pool), cancellationToken);
     }
 
     private string ConfigFile(string pool) => Path.Combine(_config, pool + ".xml");
@@ -365,6 +393,9 @@ public sealed class StorageDriver : IStorageDriver
 
         /// <summary>Reserved by a define that has not been written yet: invisible to lookups.</summary>
         public bool Defining { get; set; }
+
+        /// <summary>Out of the list (undefined): jobs that waited behind the removal refuse it.</summary>
+        public bool Removed { get; set; }
 
         public PoolSummary Summary() => new(Definition.Name, Definition.Uuid, Active ? PoolState.Running : PoolState.Inactive, Autostart, true);
 

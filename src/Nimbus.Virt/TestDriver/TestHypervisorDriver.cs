@@ -59,18 +59,31 @@ public sealed class TestHypervisorDriver : IHypervisorDriver
     {
         var definition = DomainXml.Parse(xml);
         DomainPreflight.CheckSources(definition);
-        var (domain, added) = _domains.AddOrMatch(definition);
-        if (added)
+        while (true)
         {
-            return domain.Summary();
-        }
+            var (domain, added) = _domains.AddOrMatch(definition);
+            if (added)
+            {
+                return domain.Summary();
+            }
 
-        return await _jobs.RunAsync(domain.Uuid, () =>
-        {
-            domain.Definition = definition;
-            domain.Persistent = true;
-            return Task.FromResult(domain.Summary());
-        }, cancellationToken);
+            var summary = await _jobs.RunAsync(domain.Uuid, () =>
+            {
+                if (domain.Removed)
+                {
+                    // Undefined while this define waited: define it afresh.
+                    return Task.FromResult<DomainSummary?>(null);
+                }
+
+                domain.Definition = definition;
+                domain.Persistent = true;
+                return Task.FromResult<DomainSummary?>(domain.Summary());
+            }, cancellationToken);
+            if (summary is not null)
+            {
+                return summary;
+            }
+        }
     }
 
     public Task UndefineDomainAsync(string domain, UndefineOptions options, CancellationToken cancellationToken) =>
@@ -193,18 +206,31 @@ public sealed class TestHypervisorDriver : IHypervisorDriver
         }
 
         var definition = DomainXml.Parse(image[SaveImageMagic.Length..]);
-        var (domain, added) = _domains.AddOrMatch(definition);
-        return await _jobs.RunAsync(domain.Uuid, () =>
+        while (true)
         {
-            if (added)
+            var (domain, added) = _domains.AddOrMatch(definition);
+            var summary = await _jobs.RunAsync(domain.Uuid, () =>
             {
-                domain.Persistent = false;
-            }
+                if (domain.Removed)
+                {
+                    return Task.FromResult<DomainSummary?>(null);
+                }
 
-            domain.EnsureInactive();
-            Boot(domain, new DomainStatus(DomainState.Running, "restored"));
-            return Task.FromResult(domain.Summary());
-        }, cancellationToken);
+                if (added)
+                {
+                    domain.Persistent = false;
+                }
+
+                domain.EnsureInactive();
+
+                Boot(domain, new DomainStatus(DomainState.Running, "restored"));
+                return Task.FromResult<DomainSummary?>(domain.Summary());
+            }, added ? CancellationToken.None : cancellationToken);
+            if (summary is not null)
+            {
+                return summary;
+            }
+        }
     }
 
     public Task SetAutostartAsync(string domain, bool autostart, CancellationToken cancellationToken) =>
@@ -273,11 +299,8 @@ public sealed class TestHypervisorDriver : IHypervisorDriver
             return Task.CompletedTask;
         }, cancellationToken);
 
-    private Task WithDomainAsync(string name, Func<DomainObject<TestRuntime>, Task> action, CancellationToken cancellationToken)
-    {
-        var domain = _domains.Find(name);
-        return _jobs.RunAsync(domain.Uuid, () => action(domain), cancellationToken);
-    }
+    private Task WithDomainAsync(string name, Func<DomainObject<TestRuntime>, Task> action, CancellationToken cancellationToken) =>
+        _domains.RunJobAsync(_jobs, name, action, cancellationToken);
 
     private void Boot(DomainObject<TestRuntime> domain, DomainStatus status)
     {

@@ -20,6 +20,39 @@ public sealed class QemuDriverConformanceTests(GuestImage image) : HypervisorDri
 
     protected override string BootableDomainXml(string name) => QemuGuests.Xml(name, image.Overlay(Scratch, name));
 
+    protected override int RacePairs => 4;
+
+    /// <summary>Every QEMU started from this state directory (found in /proc) has a pidfile, and every pidfile belongs to a listed running domain.</summary>
+    protected override async Task AssertNoGuestOutsideTheListAsync()
+    {
+        var run = Path.Combine(_stateDirectory!, "run");
+        var running = (await Driver.ListDomainsAsync(ListFilter.Active, default)).Select(d => d.Uuid.ToString("N")).ToHashSet();
+        var pidFiles = Directory.GetFiles(run, "*.pid").ToDictionary(f => int.Parse(File.ReadAllText(f).Trim(), System.Globalization.CultureInfo.InvariantCulture), f => Path.GetFileNameWithoutExtension(f));
+        foreach (var (pid, uuid) in pidFiles)
+        {
+            Assert.True(running.Contains(uuid) || !Directory.Exists($"/proc/{pid}"), $"QEMU {pid} runs for domain {uuid}, which no list shows");
+        }
+
+        foreach (var process in Directory.GetDirectories("/proc").Select(Path.GetFileName).Where(n => n!.All(char.IsAsciiDigit)))
+        {
+            string cmdline;
+            try
+            {
+                cmdline = File.ReadAllText($"/proc/{process}/cmdline").Replace('\0', ' ');
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            if (cmdline.Contains($"-pidfile {run}/", StringComparison.Ordinal))
+            {
+                var pid = int.Parse(process!, System.Globalization.CultureInfo.InvariantCulture);
+                Assert.True(pidFiles.TryGetValue(pid, out var uuid) && running.Contains(uuid), $"QEMU {pid} of this driver belongs to no listed domain: {cmdline}");
+            }
+        }
+    }
+
     protected override Task WaitUntilGuestIsUpAsync(string domain) =>
         QemuGuests.WaitForConsoleAsync(Path.Combine(_stateDirectory!, "log", domain + ".console.log"), "nimbus-guest: up", TimeSpan.FromMinutes(2));
 }

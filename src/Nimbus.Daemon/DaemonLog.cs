@@ -1,6 +1,6 @@
 namespace Nimbus.Daemon;
 
-/// <summary>Log events of nimbusd itself; event ids 2000–2099 are theirs.</summary>
+/// <summary>Log events of nimbusd itself; event ids 2000–2099 are theirs (Platform/Logging/LogEventIds.cs).</summary>
 internal static partial class DaemonLog
 {
     [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "nimbusd {Version} ready at {Url} (role {Role}, state in {Home})")]

@@ -8,19 +8,11 @@ using Nimbus.Daemon.Identity;
 using Nimbus.Daemon.Images;
 using Nimbus.Daemon.Objects;
 using Nimbus.Daemon.Virt;
-using Nimbus.Identity;
-using Nimbus.Identity.Bootstrap;
-using Nimbus.Images;
-using Nimbus.Images.Http;
 using Nimbus.Platform.Configuration;
-using Nimbus.Platform.Data;
 using Nimbus.Platform.Errors;
 using Nimbus.Platform.Health;
 using Nimbus.Platform.Http;
 using Nimbus.Platform.Storage;
-using Nimbus.Virt;
-using Nimbus.Virt.Qemu.Driver;
-using Nimbus.Virt.Storage;
 
 namespace Nimbus.Daemon;
 
@@ -30,8 +22,18 @@ namespace Nimbus.Daemon;
 /// </summary>
 public static class NimbusDaemon
 {
-    /// <summary>The options classes whose keys nimbusd accepts; each service adds its own here.</summary>
-    internal static readonly Type[] OptionsTypes = [typeof(DaemonOptions), typeof(DataOptions), typeof(IdentityOptions), typeof(ImagesOptions), typeof(VirtOptions), typeof(ObjectsOptions)];
+    /// <summary>The services nimbusd composes, in the order they are registered, started and shown; each brings one module.</summary>
+    internal static readonly IReadOnlyList<IDaemonModule> Modules =
+    [
+        new PlatformModule(),
+        new VirtModule(),
+        new IdentityModule(),
+        new ImagesModule(),
+        new ObjectsModule(),
+    ];
+
+    /// <summary>The options classes whose keys nimbusd accepts: every module's, whatever the role.</summary>
+    internal static IEnumerable<Type> OptionsTypes => Modules.SelectMany(m => m.OptionsTypes);
 
     private const string ApiService = "api";
 
@@ -74,20 +76,14 @@ public static class NimbusDaemon
             launch.Environment,
             launch.Settings);
         StrictOptionsBinder.RejectUnknownKeys(configuration, OptionsTypes);
-        var options = StrictOptionsBinder.Bind<DaemonOptions>(configuration);
-        var virtOptions = StrictOptionsBinder.Bind<VirtOptions>(configuration);
-        var objectsOptions = StrictOptionsBinder.Bind<ObjectsOptions>(configuration);
-        var dataOptions = StrictOptionsBinder.Bind<DataOptions>(configuration);
-        var identityOptions = StrictOptionsBinder.Bind<IdentityOptions>(configuration);
-        var imagesOptions = StrictOptionsBinder.Bind<ImagesOptions>(configuration);
-        if (imagesOptions.Store == ImageStoreKind.Swift && !objectsOptions.Enabled)
+        var context = new DaemonContext(configuration, home);
+        foreach (var module in Modules)
         {
-            throw new ConfigurationException(
-                "config.images_store_needs_objects",
-                "Images:Store",
-                "Images:Store is swift but object storage is off (Objects:Enabled is false); turn object storage on, or keep images in files with Images:Store file.");
+            module.Validate(context);
         }
 
+        var options = context.Daemon;
+        var modules = Modules.Where(m => m.RunsIn(options.Role)).ToList();
         StateDirectory.EnsureWritable(home);
         var address = IPAddress.Parse(options.Listen);
         EnsurePortFree(address, options.Port);
@@ -96,12 +92,10 @@ public static class NimbusDaemon
         WebApplication? app = null;
         try
         {
-            app = Build(configuration, options, dataOptions, identityOptions, imagesOptions, virtOptions, objectsOptions, home, configureServices);
-            if (options.Role == DaemonRole.All)
+            app = Build(context, modules, configureServices);
+            foreach (var module in modules)
             {
-                // Schemas, token keys and revocations before the first request; bootstrap needs the address.
-                await app.Services.PrepareIdentityAsync(cancellationToken);
-                await app.Services.InitializeNimbusImagesAsync(cancellationToken);
+                await module.PrepareAsync(context, app.Services, cancellationToken);
             }
 
             try
@@ -115,26 +109,19 @@ public static class NimbusDaemon
 
             var url = BoundUrl(app);
             File.SetUnixFileMode(LocalApiSocket.PathIn(home), UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            string? adminPassword = null;
-            if (options.Role == DaemonRole.All)
+            var startup = new DaemonStartup(context, app.Services, url);
+            foreach (var module in modules)
             {
-                adminPassword = await IdentityStartup.BootstrapAsync(app.Services, identityOptions, home, url, cancellationToken);
-                app.Services.GetService<ImageStoreSwiftAccess>()?.Started(url);
+                await module.StartedAsync(startup, cancellationToken);
             }
 
             app.Services.GetRequiredService<ServiceHealthRegistry>().Set(ApiService, ServiceState.Running);
-            // swiftrc and openrc first: nimbus.env appearing is the signal that everything is ready.
-            if (app.Services.GetService<ObjectStorage>() is { } objects)
-            {
-                await objects.WriteSwiftRcAsync(home, url, cancellationToken);
-            }
-
             await RuntimeEnvFile.WriteAsync(home, url, cancellationToken);
 
             var info = app.Services.GetRequiredService<DaemonInfo>();
             var urlText = url.ToString();
             DaemonLog.Ready(app.Logger, info.Version, urlText, info.RoleName, home);
-            return new RunningDaemon(app, url, info, stateDirectory) { GeneratedAdminPassword = adminPassword };
+            return new RunningDaemon(app, url, info, stateDirectory, modules) { GeneratedAdminPassword = startup.GeneratedAdminPassword };
         }
         catch
         {
@@ -148,8 +135,10 @@ public static class NimbusDaemon
         }
     }
 
-    private static WebApplication Build(IConfigurationRoot configuration, DaemonOptions options, DataOptions dataOptions, IdentityOptions identityOptions, ImagesOptions imagesOptions, VirtOptions virtOptions, ObjectsOptions objectsOptions, string home, Action<IServiceCollection>? configureServices)
+    private static WebApplication Build(DaemonContext context, IReadOnlyList<IDaemonModule> modules, Action<IServiceCollection>? configureServices)
     {
+        var options = context.Daemon;
+        var home = context.Home;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = home });
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -164,7 +153,7 @@ public static class NimbusDaemon
             ["Logging:Console:FormatterOptions:UseUtcTimestamp"] = "true",
             ["Logging:Console:FormatterOptions:TimestampFormat"] = "yyyy-MM-ddTHH:mm:ss.fffZ ",
         });
-        builder.Configuration.AddConfiguration(configuration);
+        builder.Configuration.AddConfiguration(context.Configuration);
 
         builder.Logging.ClearProviders();
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
@@ -187,92 +176,25 @@ public static class NimbusDaemon
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
 
         configureServices?.Invoke(builder.Services);
-        builder.Services.AddNimbusPlatform();
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(dataOptions);
-        builder.Services.AddSingleton<IDatabaseFactory>(_ => new DatabaseFactory(dataOptions, home));
-        builder.Services.AddSingleton(virtOptions);
-        builder.Services.AddSingleton<KvmAvailability>();
-        if (options.Role == DaemonRole.All)
+        foreach (var module in modules)
         {
-            builder.Services.AddHostedService<KvmProbeService>();
+            module.ConfigureServices(context, builder.Services);
         }
-
-        builder.Services.AddSingleton(services =>
-        {
-            var registry = new DriverRegistry(Path.Combine(home, "virt", "test-storage"));
-            var qemu = new QemuDriverOptions
-            {
-                StateDirectory = Path.Combine(home, "virt", "qemu"),
-                Emulator = KvmProbeService.Emulator,
-                Kvm = services.GetRequiredService<KvmAvailability>(),
-                Clock = services.GetRequiredService<TimeProvider>(),
-            };
-            registry.RegisterHypervisor("qemu", async (uri, ct) => uri.AbsolutePath == "/system"
-                ? await QemuHypervisorDriver.OpenAsync(qemu, ct)
-                : throw new VirtException(VirtErrorCode.NoConnect, $"the qemu driver serves qemu:///system, not '{uri}'"));
-            registry.RegisterStorage("qemu", async (_, ct) => await StorageDriver.OpenAsync(Path.Combine(home, "virt", "storage"), ct));
-            return registry;
-        });
-        if (options.Role == DaemonRole.All)
-        {
-            builder.Services.AddHostedService<VirtAutostart>();
-        }
-
-        builder.Services.AddSingleton(objectsOptions);
-        if (options.Role == DaemonRole.Storage)
-        {
-            builder.Services.AddSingleton<StorageNodeService>();
-            builder.Services.AddHostedService(services => services.GetRequiredService<StorageNodeService>());
-        }
-        else if (objectsOptions.Enabled)
-        {
-            builder.Services.AddSingleton<ObjectStorage>();
-            builder.Services.AddHostedService(services => services.GetRequiredService<ObjectStorage>());
-        }
-
-        if (options.Role == DaemonRole.All)
-        {
-            builder.Services.AddNimbusIdentity(IdentityStartup.Settings(identityOptions, home));
-            if (imagesOptions.Store == ImageStoreKind.Swift)
-            {
-                builder.Services.AddSingleton<ImageStoreSwiftAccess>();
-            }
-
-            builder.Services.AddNimbusImages(ImagesStartup.Settings(imagesOptions), ImagesStartup.Store(imagesOptions, home));
-        }
-
-        builder.Services.AddSingleton<VirtConnections>();
-        builder.Services.AddSingleton(services => new DaemonInfo(
-            DaemonInfo.ProductVersion(),
-            options.Role,
-            home,
-            services.GetRequiredService<TimeProvider>().GetUtcNow()));
 
         var app = builder.Build();
         app.Services.GetRequiredService<ServiceHealthRegistry>().Set(ApiService, ServiceState.Starting);
-        if (app.Services.GetService<ObjectStorage>() is { } objectStorage)
+        foreach (var module in modules)
         {
-            app.UseSwiftProxy(objectStorage);
+            module.UseAheadOfPlatform(app);
         }
 
         app.UseNimbusPlatform();
         app.UseWebSockets();
-        app.MapHealth();
-        app.MapVirt();
-        if (options.Role == DaemonRole.All)
+        foreach (var module in modules)
         {
-            app.MapIdentity();
-            app.MapIdentityAdmin();
-            app.MapImages();
+            module.MapEndpoints(app);
         }
 
-        if (app.Services.GetService<ObjectStorage>() is not null)
-        {
-            app.MapObjectsAdmin();
-        }
-
-        app.MapNimbusMetrics();
         app.Lifetime.ApplicationStopping.Register(() =>
         {
             app.Services.GetRequiredService<ServiceHealthRegistry>().Set(ApiService, ServiceState.Stopping);
@@ -329,22 +251,13 @@ public static class NimbusDaemon
             ? $"Identity admin (shown once; also in openrc):  user admin  project admin  password {password}\n"
             : string.Empty;
 
-    /// <summary>Identity and Images run only in the all-in-one, not on a storage node.</summary>
-    private static string CloudLines(RunningDaemon daemon, string url) =>
-        daemon.Info.Role == DaemonRole.All
-            ? $"  identity  {url}/identity  (openstack client: source {Path.Combine(daemon.Info.Home, ClientConfigFiles.OpenRcFileName)})\n  images    {url}/image\n"
-            : string.Empty;
-
     private static string Banner(RunningDaemon daemon)
     {
         var url = daemon.Url.GetLeftPart(UriPartial.Authority);
+        var services = string.Concat(daemon.Modules.SelectMany(m => m.BannerLines(daemon, url)).Select(line => line + "\n"));
         return $"""
             nimbusd {daemon.Info.Version} is running (role {daemon.Info.RoleName}, state in {daemon.Info.Home})
-              API       {url}
-              health    {url}/healthz
-              metrics   {url}/metrics
-            {CloudLines(daemon, url)}  objects   {url}/v1  (swift client: source {ObjectStorage.SwiftRcPath(daemon.Info.Home)})
-              env file  {RuntimeEnvFile.PathIn(daemon.Info.Home)}  (source it for NIMBUS_URL)
+            {services}  env file  {RuntimeEnvFile.PathIn(daemon.Info.Home)}  (source it for NIMBUS_URL)
             {AdminPasswordLine(daemon)}Check it with:  ./bin/nimbus status     or   curl -s {url}/healthz
             Stop it with Ctrl-C.
             """;

@@ -9,8 +9,9 @@ public sealed class RunningDaemon : IAsyncDisposable
     private readonly IDisposable _stateDirectory;
     private int _disposed;
 
-    internal RunningDaemon(WebApplication app, Uri url, DaemonInfo info, IDisposable stateDirectory)
+    internal RunningDaemon(WebApplication app, Uri url, DaemonInfo info, IDisposable stateDirectory, IReadOnlyList<IDaemonModule> modules)
     {
+        Modules = modules;
         _app = app;
         Url = url;
         Info = info;
@@ -25,6 +26,9 @@ public sealed class RunningDaemon : IAsyncDisposable
     public string Home => Info.Home;
 
     internal DaemonInfo Info { get; }
+
+    /// <summary>The modules this process runs (those whose roles include its own).</summary>
+    internal IReadOnlyList<IDaemonModule> Modules { get; }
 
     public IServiceProvider Services => _app.Services;
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Nimbus.Images;
 
-/// <summary>Log events of the Images service; event ids 4000–4099 are theirs.</summary>
+/// <summary>Log events of the Images service; event ids 4000–4099 are theirs (Platform/Logging/LogEventIds.cs).</summary>
 internal static partial class ImagesLog
 {
     [LoggerMessage(EventId = 4000, Level = LogLevel.Information, Message = "Image {ImageId} is active: {Size} bytes stored at {Store}")]

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Nimbus.Objects;
 
-/// <summary>Object storage's log events; ids 3000–3999 are stable.</summary>
+/// <summary>Object storage's log events; ids 3000–3999 are stable (Platform/Logging/LogEventIds.cs).</summary>
 internal static partial class ObjectsLog
 {
     [LoggerMessage(EventId = 3000, Level = LogLevel.Warning, Message = "Container update for {Name} to {Host} failed (status {Status}); kept for the updater")]

@@ -37,6 +37,8 @@ internal sealed class ObjectStorage(ObjectsOptions options, DaemonOptions daemon
             Replicas = options.Replicas,
             PartPower = options.PartPower,
             BasePort = options.BasePort,
+            // An all-in-one asked for any free API port may have a twin beside it: its nodes take free ports too.
+            AnyFreePorts = daemon.Port == 0,
             Pipeline = options.Pipeline,
             NodeTimeout = TimeSpan.FromSeconds(options.NodeTimeoutSeconds),
             // Resolved at start, once Identity has its keys: keystoneauth accepts its tokens when it runs.

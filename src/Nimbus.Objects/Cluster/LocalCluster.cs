@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -23,6 +25,13 @@ public sealed record LocalClusterSettings(string Root, string Ip)
 
     /// <summary>Node N listens on BasePort + N when the rings are first built; afterwards the ring says where.</summary>
     public int BasePort { get; init; } = 6200;
+
+    /// <summary>
+    /// Whether the rings, when first built, give the nodes ports the system picks instead of
+    /// BasePort + N (an all-in-one asked for any free port). Also done when one of BasePort + N is
+    /// taken then. The ring keeps the ports, so later starts reuse them.
+    /// </summary>
+    public bool AnyFreePorts { get; init; }
 
     public string Pipeline { get; init; } = ProxyPipeline.DefaultPipeline;
 
@@ -182,23 +191,79 @@ public sealed class LocalCluster : IAsyncDisposable
     private static async Task EnsureRingsAsync(LocalClusterSettings settings, TimeProvider time, CancellationToken cancellationToken)
     {
         var directory = RingDirectoryIn(settings.Root);
-        foreach (var name in (string[])[RingSet.AccountRing, RingSet.ContainerRing, RingSet.ObjectRing])
+        var names = (string[])[RingSet.AccountRing, RingSet.ContainerRing, RingSet.ObjectRing];
+        var missing = names.Where(name => !File.Exists(RingSet.PathOf(directory, name))).ToList();
+        if (missing.Count == 0)
         {
-            var ringPath = RingSet.PathOf(directory, name);
-            if (File.Exists(ringPath))
-            {
-                continue;
-            }
+            return;
+        }
 
+        // A ring already built (a first start cut short) fixes the ports for the rest, so all three agree.
+        var built = names.Except(missing).Select(name => HashRing.Load(RingSet.PathOf(directory, name))).FirstOrDefault();
+        var ports = built is not null
+            ? built.Devices.ToDictionary(d => d.Zone, d => d.Port)
+            : NodePorts(settings);
+        foreach (var name in missing)
+        {
             var builder = RingBuilder.Create(settings.PartPower, settings.Replicas, minPartHours: 1);
-            for (var node = 1; node <= settings.Nodes; node++)
+            foreach (var (node, port) in ports.OrderBy(p => p.Key))
             {
-                builder.AddDevice(region: 1, zone: node, settings.Ip, settings.BasePort + node, DeviceName, weight: 100);
+                builder.AddDevice(region: 1, zone: node, settings.Ip, port, DeviceName, weight: 100);
             }
 
             builder.Rebalance(time.GetUtcNow());
             await builder.SaveAsync(Path.Combine(directory, name + ".builder"), cancellationToken);
-            await builder.WriteRingAsync(ringPath, cancellationToken);
+            await builder.WriteRingAsync(RingSet.PathOf(directory, name), cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// BasePort + N for node N when all are free, else (or when asked) ports the system picks: all
+    /// held open until every node has one, so no two nodes get the same port.
+    /// </summary>
+    private static Dictionary<int, int> NodePorts(LocalClusterSettings settings)
+    {
+        var nodes = Enumerable.Range(1, settings.Nodes).ToList();
+        var address = IPAddress.Parse(settings.Ip);
+        if (!settings.AnyFreePorts && nodes.All(node => PortFree(address, settings.BasePort + node)))
+        {
+            return nodes.ToDictionary(node => node, node => settings.BasePort + node);
+        }
+
+        var held = new List<Socket>();
+        try
+        {
+            var ports = new Dictionary<int, int>();
+            foreach (var node in nodes)
+            {
+                var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                held.Add(socket);
+                socket.Bind(new IPEndPoint(address, 0));
+                ports[node] = ((IPEndPoint)socket.LocalEndPoint!).Port;
+            }
+
+            return ports;
+        }
+        finally
+        {
+            foreach (var socket in held)
+            {
+                socket.Dispose();
+            }
+        }
+    }
+
+    private static bool PortFree(IPAddress address, int port)
+    {
+        using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            probe.Bind(new IPEndPoint(address, port));
+            return true;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            return false;
         }
     }
 }

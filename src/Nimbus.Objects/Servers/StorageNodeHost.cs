@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -76,6 +77,9 @@ public sealed class StorageNodeHost : IAsyncDisposable
 
     public string Url => BackendClient.ServerUrl(_settings.Ip, _settings.Port, string.Empty).TrimEnd('/');
 
+    /// <summary>The address and port as people write them: <c>127.0.0.1:6201</c>, <c>[::1]:6201</c>.</summary>
+    private string Endpoint => _settings.Ip.Contains(':', StringComparison.Ordinal) ? $"[{_settings.Ip}]:{_settings.Port}" : $"{_settings.Ip}:{_settings.Port}";
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (_app is not null)
@@ -102,7 +106,19 @@ public sealed class StorageNodeHost : IAsyncDisposable
         });
         var app = builder.Build();
         app.Run(server.HandleAsync);
-        await app.StartAsync(cancellationToken);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+        {
+            await app.DisposeAsync();
+            throw new Platform.Errors.ConflictException(
+                "objects.node_port_in_use",
+                $"storage node {_settings.Node} cannot listen on {Endpoint}: the port is already taken (the ring in {_settings.RingDirectory} puts the node there); stop what holds it, or run this all-in-one with another NIMBUS_HOME.",
+                ex);
+        }
+
         _app = app;
         if (_settings.RunDaemons)
         {

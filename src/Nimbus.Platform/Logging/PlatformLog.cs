@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Nimbus.Platform.Logging;
 
-/// <summary>Log events of the shared platform pieces; event ids 1000–1099 are theirs.</summary>
+/// <summary>Log events of the shared platform pieces; event ids 1000–1099 are theirs (LogEventIds).</summary>
 internal static partial class PlatformLog
 {
     [LoggerMessage(EventId = 1000, Level = LogLevel.Error, Message = "Unhandled error while serving {Method} {Path}")]

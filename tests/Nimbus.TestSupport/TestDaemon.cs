@@ -30,11 +30,15 @@ public sealed class TestDaemon : IAsyncDisposable
 
     public string Home => Daemon.Home;
 
-    /// <summary>Starts a daemon; <paramref name="home"/> defaults to a temporary directory removed on dispose.</summary>
+    /// <summary>
+    /// Starts a daemon; <paramref name="home"/> defaults to a temporary directory removed on dispose;
+    /// <paramref name="services"/> adds services (a log capture) before the host is built.
+    /// </summary>
     public static async Task<TestDaemon> StartAsync(
         string? home = null,
         IReadOnlyDictionary<string, string?>? settings = null,
-        IReadOnlyDictionary<string, string?>? environment = null)
+        IReadOnlyDictionary<string, string?>? environment = null,
+        Action<IServiceCollection>? services = null)
     {
         var ownedHome = home is null ? new TempDirectory() : null;
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
@@ -49,7 +53,14 @@ public sealed class TestDaemon : IAsyncDisposable
         var launch = new DaemonLaunch(home ?? ownedHome!.Path, null, allSettings, environment ?? new Dictionary<string, string?>());
         try
         {
-            var daemon = await NimbusDaemon.StartAsync(launch, services => services.AddSingleton<TimeProvider>(clock), CancellationToken.None);
+            var daemon = await NimbusDaemon.StartAsync(
+                launch,
+                collection =>
+                {
+                    collection.AddSingleton<TimeProvider>(clock);
+                    services?.Invoke(collection);
+                },
+                CancellationToken.None);
             return new TestDaemon(daemon, clock, ownedHome);
         }
         catch

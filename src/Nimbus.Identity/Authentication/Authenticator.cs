@@ -214,6 +214,12 @@ internal sealed class Authenticator
             throw IdentityErrors.Missing("user", "password");
         }
 
+        if (user is null)
+        {
+            // Hash anyway: a refusal that came back faster would tell which user names exist.
+            _directory.CheckPasswordOfNobody(credentials.Password);
+        }
+
         if (user is null || !await _directory.VerifyPasswordAsync(user.Id, credentials.Password, cancellationToken))
         {
             throw Refuse("password", "unknown user or wrong password");

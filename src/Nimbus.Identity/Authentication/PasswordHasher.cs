@@ -15,13 +15,37 @@ internal sealed class PasswordHasher
     private const int SaltBytes = 16;
     private const int HashBytes = 64;
 
+    private readonly Lazy<string> _standIn;
+    private long _checks;
+
     public PasswordHasher(int iterations)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 1);
         Iterations = iterations;
+        _standIn = new Lazy<string>(() => Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(SaltBytes))));
     }
 
     public int Iterations { get; }
+
+    /// <summary>How many passwords <see cref="Check"/> has hashed, a stand-in's included.</summary>
+    internal long Checks => Interlocked.Read(ref _checks);
+
+    /// <summary>
+    /// Whether <paramref name="password"/> matches <paramref name="stored"/>. With nothing stored (no
+    /// such user, or one without a password) it still hashes the password, against a stand-in hash
+    /// of the same cost, so a missing user takes as long to refuse as a wrong password.
+    /// </summary>
+    public bool Check(string password, string? stored)
+    {
+        Interlocked.Increment(ref _checks);
+        if (stored is null)
+        {
+            Verify(password, _standIn.Value);
+            return false;
+        }
+
+        return Verify(password, stored);
+    }
 
     public string Hash(string password)
     {

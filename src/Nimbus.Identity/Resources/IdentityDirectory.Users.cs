@@ -151,8 +151,11 @@ internal sealed partial class IdentityDirectory
     internal async Task<bool> VerifyPasswordAsync(string userId, string password, CancellationToken cancellationToken)
     {
         var row = await FindUserRowAsync(userId, cancellationToken);
-        return row is not null && PasswordHasher.Verify(password, row.PasswordHash);
+        return _hasher.Check(password, row?.PasswordHash);
     }
+
+    /// <summary>Spends a password check on a user that does not exist, so its refusal takes a wrong password's time.</summary>
+    internal void CheckPasswordOfNobody(string password) => _hasher.Check(password, null);
 
     /// <summary>The projects the user has a role on, directly or through a group.</summary>
     public async Task<IReadOnlyList<Project>> ListUserProjectsAsync(string userId, CancellationToken cancellationToken)

@@ -103,7 +103,7 @@ public sealed class TempAuth : IProxyMiddleware
         if (!_users.TryGetValue(name, out var user)
             || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(user.Key), Encoding.UTF8.GetBytes(key)))
         {
-            context.Response.Headers.WWWAuthenticate = $"Swift realm=\"{_settings.ResellerPrefix}{name.Split(':')[0]}\"";
+            context.Response.Headers.WWWAuthenticate = Realm(_settings.ResellerPrefix + name.Split(':')[0]);
             await SwiftResponse.WriteAsync(context, StatusCodes.Status401Unauthorized);
             return;
         }
@@ -198,7 +198,7 @@ public sealed class TempAuth : IProxyMiddleware
             return StatusCodes.Status403Forbidden;
         }
 
-        context.Response.Headers.WWWAuthenticate = $"Swift realm=\"{swift.Account}\"";
+        context.Response.Headers.WWWAuthenticate = Realm(swift.Account);
         return StatusCodes.Status401Unauthorized;
     }
 
@@ -239,6 +239,12 @@ public sealed class TempAuth : IProxyMiddleware
 
         return Denied(context, swift, acl);
     }
+
+    /// <summary>
+    /// The challenge naming an account, percent-encoded as Swift quotes it: the name comes from the
+    /// caller, and a control character or quote in a header value would fail the response.
+    /// </summary>
+    private static string Realm(string account) => $"Swift realm=\"{SwiftPath.Encode(account)}\"";
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Nimbus.Identity.Authentication;
 
 namespace Nimbus.Identity.Tests.Api;
 
@@ -80,6 +82,29 @@ public sealed class TokenApiTests : IAsyncLifetime
     {
         using var response = await _host.PasswordAuthAsync("nobody", "whatever");
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_unknown_user_costs_a_password_hash_as_a_wrong_password_does()
+    {
+        var hasher = _host.App.Services.GetRequiredService<PasswordHasher>();
+
+        var before = hasher.Checks;
+        using var unknownName = await _host.PasswordAuthAsync("nobody", "whatever");
+        var afterName = hasher.Checks;
+        using var unknownId = await _host.SendAsync(HttpMethod.Post, "/identity/v3/auth/tokens", null, new JsonObject
+        {
+            ["auth"] = new JsonObject { ["identity"] = new JsonObject { ["methods"] = new JsonArray("password"), ["password"] = new JsonObject { ["user"] = new JsonObject { ["id"] = "0123456789abcdef0123456789abcdef", ["password"] = "whatever" } } } },
+        });
+        var afterId = hasher.Checks;
+        using var wrongPassword = await _host.PasswordAuthAsync("admin", "not-the-password");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, unknownName.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, unknownId.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrongPassword.StatusCode);
+        Assert.Equal(1, afterName - before);
+        Assert.Equal(1, afterId - afterName);
+        Assert.Equal(1, hasher.Checks - afterId);
     }
 
     [Fact]

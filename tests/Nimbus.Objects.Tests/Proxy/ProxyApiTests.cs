@@ -287,6 +287,20 @@ public sealed class ProxyApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_control_character_in_an_account_name_is_refused_with_401_and_a_quoted_realm()
+    {
+        using var anonymous = new HttpClient { BaseAddress = _cluster.Url };
+
+        using var newline = await anonymous.GetAsync("/v1/AUTH_a%0Ab/c");
+        using var quote = await anonymous.GetAsync("/v1/AUTH_a%22b/c");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, newline.StatusCode);
+        Assert.Equal("Swift realm=\"AUTH_a%0Ab\"", newline.Headers.WwwAuthenticate.ToString());
+        Assert.Equal(HttpStatusCode.Unauthorized, quote.StatusCode);
+        Assert.Equal("Swift realm=\"AUTH_a%22b\"", quote.Headers.WwwAuthenticate.ToString());
+    }
+
+    [Fact]
     public async Task Info_and_healthcheck_answer_without_a_token()
     {
         using var anonymous = new HttpClient { BaseAddress = _cluster.Url };

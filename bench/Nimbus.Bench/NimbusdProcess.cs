@@ -22,7 +22,7 @@ internal sealed class NimbusdProcess : IAsyncDisposable
     public string SocketPath => LocalApiSocket.PathIn(Home);
 
     /// <summary>Starts nimbusd and returns once it has written nimbus.env and its unix socket exists.</summary>
-    public static async Task<NimbusdProcess> StartAsync(string repositoryRoot, string home)
+    public static async Task<NimbusdProcess> StartAsync(string repositoryRoot, string home, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(Path.Combine(repositoryRoot, "bin", "nimbusd"))
         {
@@ -37,6 +37,11 @@ internal sealed class NimbusdProcess : IAsyncDisposable
 
         // Request logging at Information would measure the console, not the daemon.
         info.Environment["NIMBUS__Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+
         var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start bin/nimbusd; bench/run.sh publishes it");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, e) =>

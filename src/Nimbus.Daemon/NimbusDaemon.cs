@@ -149,7 +149,6 @@ public static class NimbusDaemon
             ["Logging:LogLevel:Prometheus"] = "Warning",
             ["Logging:Console:FormatterName"] = "simple",
             ["Logging:Console:FormatterOptions:SingleLine"] = "true",
-            ["Logging:Console:FormatterOptions:IncludeScopes"] = "true",
             ["Logging:Console:FormatterOptions:UseUtcTimestamp"] = "true",
             ["Logging:Console:FormatterOptions:TimestampFormat"] = "yyyy-MM-ddTHH:mm:ss.fffZ ",
         });
@@ -162,7 +161,14 @@ public static class NimbusDaemon
         builder.Services.PostConfigure<ConsoleLoggerOptions>(console =>
             console.FormatterName = builder.Configuration["Logging:Console:FormatterName"] ?? ConsoleFormatterNames.Simple);
         // The shared timestamp format ends in the space the simple formatter needs as a separator; JSON needs none.
-        builder.Services.PostConfigure<JsonConsoleFormatterOptions>(json => json.TimestampFormat = json.TimestampFormat?.TrimEnd());
+        // Scopes (request, trace and connection ids) are fields of a JSON line; in front of a text line they
+        // would bury the message, so the simple formatter leaves them out unless asked.
+        var includeScopes = builder.Configuration.GetValue<bool?>("Logging:Console:FormatterOptions:IncludeScopes");
+        builder.Services.PostConfigure<JsonConsoleFormatterOptions>(json =>
+        {
+            json.TimestampFormat = json.TimestampFormat?.TrimEnd();
+            json.IncludeScopes = includeScopes ?? true;
+        });
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

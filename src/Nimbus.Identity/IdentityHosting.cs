@@ -10,6 +10,7 @@ using Nimbus.Identity.Resources;
 using Nimbus.Identity.Tokens;
 using Nimbus.Platform.Auth;
 using Nimbus.Platform.Data;
+using Prometheus;
 
 namespace Nimbus.Identity;
 
@@ -40,7 +41,11 @@ public static class IdentityHosting
             settings.TokenLifetime,
             sp.GetRequiredService<ILogger<RevocationList>>()));
         services.AddSingleton(sp => sp.GetRequiredService<IdentityRuntime>().Keys);
-        services.AddSingleton(sp => new TokenService(sp.GetRequiredService<TokenKeyRing>(), sp.GetRequiredService<RevocationList>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new TokenService(
+            sp.GetRequiredService<TokenKeyRing>(),
+            sp.GetRequiredService<RevocationList>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<IMetricFactory>() is { } metrics ? new TokenMetrics(metrics) : null));
         services.AddSingleton<TokenValidator>();
         services.AddSingleton<ITokenValidator>(sp => sp.GetRequiredService<TokenValidator>());
         services.AddSingleton<ITokenRevoker, TokenServiceRevoker>();

@@ -11,7 +11,7 @@ namespace Nimbus.Daemon.Objects;
 /// Object storage in the all-in-one: runs the local cluster (rings, storage nodes, proxy) under
 /// <c>$NIMBUS_HOME/objects</c>; the API host serves its pipeline at /v1, /auth, /info and /healthcheck.
 /// </summary>
-internal sealed class ObjectStorage(ObjectsOptions options, DaemonOptions daemon, DaemonInfo info, TimeProvider time, ILoggerFactory loggerFactory, ServiceHealthRegistry health, IServiceProvider services)
+internal sealed class ObjectStorage(ObjectsOptions options, DaemonOptions daemon, DaemonInfo info, TimeProvider time, ILoggerFactory loggerFactory, ServiceHealthRegistry health, ObjectsMetrics metrics, IServiceProvider services)
     : IHostedService, IAsyncDisposable
 {
     public const string ServiceName = "objects";
@@ -48,8 +48,10 @@ internal sealed class ObjectStorage(ObjectsOptions options, DaemonOptions daemon
         health.Set(ServiceName, ServiceState.Running);
     }
 
-    /// <summary>Serves a request of the Swift API; 503 until the cluster has started.</summary>
-    public Task HandleAsync(HttpContext context) =>
+    /// <summary>Serves a request of the Swift API, measured; 503 until the cluster has started.</summary>
+    public Task HandleAsync(HttpContext context) => metrics.MeasureAsync(context, ServeAsync);
+
+    private Task ServeAsync(HttpContext context) =>
         _cluster is { } cluster ? cluster.HandleAsync(context) : SwiftResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable);
 
     public StorageNodeHost Node(int node) =>

@@ -24,6 +24,7 @@ internal sealed class ObjectsModule : IDaemonModule
         }
         else if (options.Enabled)
         {
+            services.AddSingleton<ObjectsMetrics>();
             services.AddSingleton<ObjectStorage>();
             services.AddHostedService(provider => provider.GetRequiredService<ObjectStorage>());
         }

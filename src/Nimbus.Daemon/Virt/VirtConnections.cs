@@ -29,6 +29,18 @@ internal sealed class VirtConnections(DriverRegistry registry) : IAsyncDisposabl
         }
     }
 
+    /// <summary>The connections opened so far, by URI; none is opened by asking.</summary>
+    public IEnumerable<(string Uri, VirtConnection Connection)> Open()
+    {
+        foreach (var (uri, opening) in _connections)
+        {
+            if (opening.IsValueCreated && opening.Value.IsCompletedSuccessfully)
+            {
+                yield return (uri, opening.Value.Result);
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var opening in _connections.Values)

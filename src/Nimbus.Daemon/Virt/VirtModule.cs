@@ -48,7 +48,13 @@ internal sealed class VirtModule : IDaemonModule
         }
 
         services.AddSingleton<VirtConnections>();
+        services.AddSingleton<VirtMetrics>();
     }
 
-    public void MapEndpoints(WebApplication app) => app.MapVirt();
+    public void MapEndpoints(WebApplication app)
+    {
+        // Created with the host so its scrape callback is in place before the first /metrics.
+        app.Services.GetRequiredService<VirtMetrics>();
+        app.MapVirt();
+    }
 }

@@ -32,8 +32,9 @@ public sealed class TokenService
     private readonly TokenKeyRing _keys;
     private readonly RevocationList _revocations;
     private readonly TimeProvider _time;
+    private readonly TokenMetrics? _metrics;
 
-    public TokenService(TokenKeyRing keys, RevocationList revocations, TimeProvider time)
+    public TokenService(TokenKeyRing keys, RevocationList revocations, TimeProvider time, TokenMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(keys);
         ArgumentNullException.ThrowIfNull(revocations);
@@ -41,6 +42,7 @@ public sealed class TokenService
         _keys = keys;
         _revocations = revocations;
         _time = time;
+        _metrics = metrics;
     }
 
     public TokenKeyRing Keys => _keys;
@@ -96,6 +98,7 @@ public sealed class TokenService
             var nonce = token.AsSpan(HeaderBytes, NonceBytes);
             RandomNumberGenerator.Fill(nonce);
             key.Cipher.Encrypt(nonce, plain[..length], token.AsSpan(HeaderBytes + NonceBytes, length), token.AsSpan(HeaderBytes + NonceBytes + length), token.AsSpan(0, HeaderBytes));
+            _metrics?.Issued(payload.Methods);
             return Base64Url.EncodeToString(token);
         }
         finally
@@ -111,11 +114,25 @@ public sealed class TokenService
     public TokenPayload? Validate(string? token)
     {
         var payload = Open(token);
-        if (payload is null || _time.GetUtcNow() >= payload.ExpiresAt || _revocations.IsRevoked(payload))
+        if (payload is null)
         {
+            _metrics?.Malformed();
             return null;
         }
 
+        if (_time.GetUtcNow() >= payload.ExpiresAt)
+        {
+            _metrics?.Expired();
+            return null;
+        }
+
+        if (_revocations.IsRevoked(payload))
+        {
+            _metrics?.Revoked();
+            return null;
+        }
+
+        _metrics?.Valid();
         return payload;
     }
 

@@ -11,7 +11,8 @@ namespace Nimbus.Platform.Http;
 public static class PlatformHttpExtensions
 {
     /// <summary>
-    /// Registers the clock, the service health registry and this host's metrics registry. Tests
+    /// Registers the clock, the service health registry, this host's metrics registry and the
+    /// factory services make their metrics with. Tests
     /// register their own <see cref="TimeProvider"/> first to drive time.
     /// </summary>
     public static IServiceCollection AddNimbusPlatform(this IServiceCollection services)
@@ -25,6 +26,8 @@ public static class PlatformHttpExtensions
             DotNetStats.Register(registry);
             return registry;
         });
+        // Services create their own series (tokens, objects, guests) in the host's registry through this.
+        services.TryAddSingleton<IMetricFactory>(provider => Metrics.WithCustomRegistry(provider.GetRequiredService<CollectorRegistry>()));
         return services;
     }
 

@@ -59,6 +59,40 @@ public sealed class VirtCommandTests
     }
 
     [Fact]
+    public async Task Screenshot_of_a_domain_without_video_says_why_and_leaves_no_file_behind()
+    {
+        await using var daemon = await TestDaemon.StartAsync();
+        using var directory = new TempDirectory();
+        var file = directory.Combine("test.ppm");
+
+        var result = await CliRunner.RunAsync(Home(daemon), "virt", "-c", Test, "screenshot", "test", file);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("no screens to take screenshot from", result.Error, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(directory.Path));
+    }
+
+    [Fact]
+    public async Task Screenshot_of_a_domain_with_video_is_saved_to_the_file()
+    {
+        await using var daemon = await TestDaemon.StartAsync();
+        using var directory = new TempDirectory();
+        var xml = directory.Combine("screen.xml");
+        await File.WriteAllTextAsync(xml, "<domain type='qemu'><name>screen</name><memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type>hvm</type></os><devices><video><model type='vga'/></video></devices></domain>");
+        var env = Home(daemon);
+        await CliRunner.RunAsync(env, "virt", "-c", Test, "define", xml);
+        await CliRunner.RunAsync(env, "virt", "-c", Test, "start", "screen");
+        var file = directory.Combine("screen.ppm");
+
+        var result = await CliRunner.RunAsync(env, "virt", "-c", Test, "screenshot", "screen", file);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal($"Screenshot saved to {file}\n", result.Output);
+        Assert.StartsWith("P6\n", await File.ReadAllTextAsync(file), StringComparison.Ordinal);
+        Assert.Equal(["screen.ppm", "screen.xml"], Directory.GetFileSystemEntries(directory.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Unknown_domain_exits_with_the_not_found_code()
     {
         await using var daemon = await TestDaemon.StartAsync();

@@ -341,6 +341,34 @@ public abstract class HypervisorDriverConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Screenshot_of_a_domain_without_video_is_refused_before_anything_is_written()
+    {
+        await Driver.DefineDomainAsync(BootableDomainXml("phi"), default);
+        await Driver.StartDomainAsync("phi", default);
+        using var image = new MemoryStream();
+
+        var error = await Assert.ThrowsAsync<VirtException>(() => Driver.ScreenshotAsync("phi", image, default));
+
+        Assert.Equal(VirtErrorCode.OperationInvalid, error.Code);
+        Assert.Contains("no screens to take screenshot from", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, image.Length);
+    }
+
+    [Fact]
+    public async Task Screenshot_of_a_domain_with_video_is_a_ppm_image()
+    {
+        var xml = Definitions.DomainXml.Format(Definitions.DomainXml.Parse(BootableDomainXml("chi")) with { Videos = [new Definitions.VideoDevice(Definitions.VideoModel.Vga)] });
+        await Driver.DefineDomainAsync(xml, default);
+        await Driver.StartDomainAsync("chi", default);
+        using var image = new MemoryStream();
+
+        var type = await Driver.ScreenshotAsync("chi", image, default);
+
+        Assert.Equal("image/x-portable-pixmap", type);
+        Assert.StartsWith("P6\n", System.Text.Encoding.ASCII.GetString(image.ToArray(), 0, 3), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_queued_behind_an_undefine_is_refused_as_no_domain_and_runs_nothing()
     {
         await Driver.DefineDomainAsync(BootableDomainXml("upsilon"), default);

@@ -476,9 +476,21 @@ internal static partial class VirtCommand
                 var name = parse.GetValue(domain)!;
                 var path = Path.GetFullPath(parse.GetValue(file) ?? $"{name}-screenshot.ppm");
                 using var client = Client();
-                await using (var output = File.Create(path))
+
+                // The image lands under its name only once it is whole: a refusal leaves no file behind.
+                var partial = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.part");
+                try
                 {
-                    await client.ScreenshotAsync(parse.GetValue(connect), name, output, ct);
+                    await using (var output = new FileStream(partial, FileMode.CreateNew, FileAccess.Write))
+                    {
+                        await client.ScreenshotAsync(parse.GetValue(connect), name, output, ct);
+                    }
+
+                    File.Move(partial, path, overwrite: true);
+                }
+                finally
+                {
+                    File.Delete(partial);
                 }
 
                 await context.Output.WriteLineAsync($"Screenshot saved to {path}");

@@ -56,10 +56,10 @@ public static class QemuCommandLine
             args.AddRange(["-object", $"rng-random,id=objrng{i},filename={Escape(domain.Rngs[i].Backend)}", "-device", $"virtio-rng-pci,rng=objrng{i},id=rng{i}"]);
         }
 
-        if (plan.IncomingFile is not null)
+        if (plan.Incoming)
         {
-            // QEMU reads the saved state from the file on start-up, skipping the save image's header.
-            args.AddRange(["-incoming", $"exec:tail -c +{Invariant(plan.IncomingOffset + 1)} {ShellQuote(plan.IncomingFile)}"]);
+            // The saved state arrives later as an open descriptor (migrate-incoming fd:NAME): no path reaches QEMU or a shell.
+            args.AddRange(["-incoming", "defer"]);
         }
 
         args.AddRange(["-S", "-daemonize", "-pidfile", plan.PidFile, "-msg", "timestamp=on"]);
@@ -317,11 +317,7 @@ public static class QemuCommandLine
     /// <summary>QEMU option values separate fields with commas; a literal comma is written twice.</summary>
     private static string Escape(string value) => value.Replace(",", ",,", StringComparison.Ordinal);
 
-    internal static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
-
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string Invariant(ulong value) => value.ToString(CultureInfo.InvariantCulture);
-
-    private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

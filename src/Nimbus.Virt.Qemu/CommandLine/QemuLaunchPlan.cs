@@ -27,9 +27,9 @@ public sealed record QemuLaunchPlan
     /// <summary>Where a channel without a host path gets its socket, by target name.</summary>
     public IReadOnlyDictionary<string, string> ChannelSockets { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>A managed or explicit save image to restore from (QEMU's -incoming).</summary>
-    public string? IncomingFile { get; init; }
-
-    /// <summary>Where QEMU's migration stream starts inside <see cref="IncomingFile"/> (after the save header).</summary>
-    public long IncomingOffset { get; init; }
+    /// <summary>
+    /// Whether the guest's state comes from a save image: QEMU waits (<c>-incoming defer</c>) until the
+    /// driver hands it the open file with <c>getfd</c> and <c>migrate-incoming fd:NAME</c>.
+    /// </summary>
+    public bool Incoming { get; init; }
 }

@@ -18,4 +18,7 @@ public sealed record QemuDriverOptions
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromMinutes(1);
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>How the driver's QMP connections behave (tests record the commands sent through it).</summary>
+    internal Qmp.QmpClientOptions Qmp { get; init; } = Nimbus.Virt.Qemu.Qmp.QmpClientOptions.Default;
 }

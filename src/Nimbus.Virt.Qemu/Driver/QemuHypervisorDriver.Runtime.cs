@@ -81,6 +81,9 @@ internal sealed class ConsoleStream(FileStream pty, Action released) : Stream
 
 public sealed partial class QemuHypervisorDriver
 {
+    /// <summary>The name under which a save image's descriptor is handed to QEMU (getfd).</summary>
+    private const string MigrationFd = "nimbus-migration";
+
     private void LoadDefinitions()
     {
         foreach (var file in Directory.GetFiles(_paths.ConfigDirectory, "*.xml").Order(StringComparer.Ordinal))
@@ -107,7 +110,7 @@ public sealed partial class QemuHypervisorDriver
             var pid = QemuProcess.ReadPid(_paths.PidFile(definition.Uuid));
             if (pid is { } alive && QemuProcess.IsRunning(alive, definition.Uuid))
             {
-                var qmp = await QmpClient.ConnectAsync(_paths.Monitor(definition.Uuid), cancellationToken);
+                var qmp = await QmpClient.ConnectAsync(_paths.Monitor(definition.Uuid), _options.Qmp, cancellationToken);
                 var status = await qmp.QueryStatusAsync(cancellationToken);
                 var state = status.Running ? new DomainStatus(DomainState.Running, "unknown") : new DomainStatus(DomainState.Paused, "unknown");
                 Attach(domain, definition, new QemuRuntime(alive, qmp), state);
@@ -152,8 +155,7 @@ public sealed partial class QemuHypervisorDriver
                 PidFile = _paths.PidFile(uuid),
                 ConsoleLog = _paths.ConsoleLog(definition.Name),
                 VncDisplay = definition.Graphics is [{ AutoPort: true } vnc, ..] ? QemuProcess.FreeVncDisplay(vnc.Listen) : null,
-                IncomingFile = incoming,
-                IncomingOffset = incomingOffset,
+                Incoming = incoming is not null,
                 TapByMac = taps,
             };
             await QemuProcess.LaunchAsync(QemuCommandLine.Build(definition, plan), _options.StartTimeout, cancellationToken);
@@ -165,11 +167,11 @@ public sealed partial class QemuHypervisorDriver
                 return ValueTask.CompletedTask;
             });
 
-            var qmp = await QmpClient.ConnectAsync(plan.MonitorSocket, cancellationToken);
+            var qmp = await QmpClient.ConnectAsync(plan.MonitorSocket, _options.Qmp, cancellationToken);
             undo.Push(qmp.DisposeAsync);
             if (incoming is not null)
             {
-                await WaitForIncomingAsync(qmp, cancellationToken);
+                await RestoreFromAsync(qmp, incoming, incomingOffset, cancellationToken);
             }
 
             await qmp.ContAsync(cancellationToken);
@@ -186,9 +188,19 @@ public sealed partial class QemuHypervisorDriver
         }
     }
 
-    /// <summary>QEMU loads the saved state before it leaves the "inmigrate" state; only then may it run.</summary>
-    private async Task WaitForIncomingAsync(QmpClient qmp, CancellationToken cancellationToken)
+    /// <summary>
+    /// Hands QEMU (started with -incoming defer) the save image as an open descriptor positioned after
+    /// the header, and waits until it has loaded the state: it leaves "inmigrate" only then.
+    /// </summary>
+    private async Task RestoreFromAsync(QmpClient qmp, string file, long offset, CancellationToken cancellationToken)
     {
+        using (var image = File.OpenHandle(file, FileMode.Open, FileAccess.Read))
+        {
+            UnixFd.Seek(image, offset);
+            await qmp.GetFdAsync(MigrationFd, image, cancellationToken);
+        }
+
+        await qmp.MigrateIncomingAsync($"fd:{MigrationFd}", cancellationToken);
         var deadline = _options.Clock.GetUtcNow() + _options.StartTimeout;
         while ((await qmp.QueryStatusAsync(cancellationToken)).Status == QmpRunState.InMigrate)
         {
@@ -293,33 +305,45 @@ public sealed partial class QemuHypervisorDriver
         await DetachAsync(domain, reason);
     }
 
-    /// <summary>Pauses the guest, streams its state into <paramref name="file"/> after the header, and stops it.</summary>
+    /// <summary>
+    /// Pauses the guest and streams its state into <paramref name="file"/> after the header, through a
+    /// descriptor handed to QEMU (getfd, then migrate fd:NAME) as libvirt does, then stops it.
+    /// </summary>
     private async Task SaveToAsync(DomainObject<QemuRuntime> domain, QemuRuntime runtime, string file, CancellationToken cancellationToken)
     {
-        await SaveImage.WriteHeaderAsync(file, DomainXml.Format(domain.Live!), cancellationToken);
         try
         {
-            await runtime.Qmp.StopAsync(cancellationToken);
-            await runtime.Qmp.MigrateAsync($"exec:cat >> {QemuCommandLine.ShellQuote(file)}", cancellationToken);
-            while (true)
+            await using (var image = await SaveImage.CreateAsync(file, DomainXml.Format(domain.Live!), cancellationToken))
             {
-                var migration = await runtime.Qmp.QueryMigrateAsync(cancellationToken);
-                if (migration.Status == "completed")
+                await runtime.Qmp.StopAsync(cancellationToken);
+                await runtime.Qmp.GetFdAsync(MigrationFd, image.SafeFileHandle, cancellationToken);
+                try
                 {
-                    break;
+                    await runtime.Qmp.MigrateAsync($"fd:{MigrationFd}", cancellationToken);
+                }
+                catch (QmpException)
+                {
+                    await runtime.Qmp.CloseFdAsync(MigrationFd, CancellationToken.None);
+                    throw;
                 }
 
-                if (migration.Status is "failed" or "cancelled")
+                while (true)
                 {
-                    throw new VirtException(VirtErrorCode.OperationFailed, $"operation failed: saving the state of '{domain.Name}' failed: {migration.ErrorDescription ?? migration.Status}");
+                    var migration = await runtime.Qmp.QueryMigrateAsync(cancellationToken);
+                    if (migration.Status == "completed")
+                    {
+                        break;
+                    }
+
+                    if (migration.Status is "failed" or "cancelled")
+                    {
+                        throw new VirtException(VirtErrorCode.OperationFailed, $"operation failed: saving the state of '{domain.Name}' failed: {migration.ErrorDescription ?? migration.Status}");
+                    }
+
+                    await Task.Delay(50, cancellationToken);
                 }
 
-                await Task.Delay(50, cancellationToken);
-            }
-
-            await using (var written = new FileStream(file, FileMode.Open, FileAccess.ReadWrite))
-            {
-                written.Flush(flushToDisk: true);
+                image.Flush(flushToDisk: true);
             }
         }
         catch (Exception ex)

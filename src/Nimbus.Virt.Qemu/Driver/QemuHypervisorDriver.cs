@@ -316,6 +316,7 @@ public sealed partial class QemuHypervisorDriver : IHypervisorDriver
         ArgumentNullException.ThrowIfNull(output);
         var d = _domains.Find(domain);
         var runtime = RuntimeOf(d);
+        DomainPreflight.CheckScreen(d.Name, d.Live!);
         var file = Path.Combine(_paths.RunDirectory, $"{d.Uuid:N}.screen.ppm");
         try
         {

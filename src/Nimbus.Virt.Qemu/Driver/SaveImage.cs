@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Nimbus.Virt.Qemu.Qmp;
 
 namespace Nimbus.Virt.Qemu.Driver;
 
@@ -11,13 +12,36 @@ internal static class SaveImage
 {
     private const string Magic = "NimbusQemuSave1\n";
 
-    public static async Task WriteHeaderAsync(string file, string xml, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates <paramref name="file"/> (0600: it holds the guest's memory) with the header written and
+    /// the descriptor's offset just after it, where QEMU, given the descriptor, appends the migration stream.
+    /// </summary>
+    public static async Task<FileStream> CreateAsync(string file, string xml, CancellationToken cancellationToken)
     {
         var bytes = Encoding.UTF8.GetBytes(xml);
-        await using var stream = new FileStream(file, FileMode.Create, FileAccess.Write);
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(Magic + bytes.Length.ToString(CultureInfo.InvariantCulture) + "\n"), cancellationToken);
-        await stream.WriteAsync(bytes, cancellationToken);
-        stream.Flush(flushToDisk: true);
+        var stream = new FileStream(file, new FileStreamOptions
+        {
+            Mode = FileMode.Create,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.None,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        try
+        {
+            var head = Encoding.ASCII.GetBytes(Magic + bytes.Length.ToString(CultureInfo.InvariantCulture) + "\n");
+            await stream.WriteAsync(head, cancellationToken);
+            await stream.WriteAsync(bytes, cancellationToken);
+            await stream.FlushAsync(cancellationToken);
+
+            // The stream keeps its own position; the descriptor QEMU gets shares the kernel's offset.
+            UnixFd.Seek(stream.SafeFileHandle, head.Length + bytes.Length);
+            return stream;
+        }
+        catch
+        {
+            await stream.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>The domain XML and the offset of the migration stream; refuses a file that is no save image.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 
 namespace Nimbus.Virt.Qemu.Qmp;
@@ -109,12 +110,34 @@ internal sealed partial class QmpClient
 
     /// <summary>
     /// <c>migrate</c>: starts migrating to <paramref name="uri"/> (<c>tcp:host:port</c>, <c>unix:path</c>,
-    /// <c>exec:command</c>) and returns once it has started; follow it with <see cref="QueryMigrateAsync"/>.
+    /// <c>fd:NAME</c>) and returns once it has started; follow it with <see cref="QueryMigrateAsync"/>.
     /// </summary>
     public Task MigrateAsync(string uri, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(uri);
         return ExecuteAsync("migrate", new JsonObject { ["uri"] = uri }, cancellationToken);
+    }
+
+    /// <summary>
+    /// <c>getfd</c>: hands QEMU an open descriptor under <paramref name="name"/>, for a later
+    /// <c>fd:NAME</c> migration URI, so that no path or shell command is ever given to QEMU.
+    /// </summary>
+    public Task GetFdAsync(string name, SafeHandle fd, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(fd);
+        return ExecuteAsync("getfd", new JsonObject { ["fdname"] = name }, fd, cancellationToken);
+    }
+
+    /// <summary><c>closefd</c>: drops a descriptor passed with <see cref="GetFdAsync"/> that no command consumed.</summary>
+    public Task CloseFdAsync(string name, CancellationToken cancellationToken) =>
+        ExecuteAsync("closefd", new JsonObject { ["fdname"] = name }, cancellationToken);
+
+    /// <summary><c>migrate-incoming</c>: loads the state from <paramref name="uri"/> into a QEMU started with <c>-incoming defer</c>.</summary>
+    public Task MigrateIncomingAsync(string uri, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(uri);
+        return ExecuteAsync("migrate-incoming", new JsonObject { ["uri"] = uri }, cancellationToken);
     }
 
     /// <summary><c>query-migrate</c>: the state and progress of the current or last outgoing migration.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -127,7 +128,15 @@ internal sealed partial class QmpClient : IAsyncDisposable
     /// An error reply throws <see cref="QmpException"/>. Cancelling stops waiting, not the command:
     /// QEMU still runs it and its late reply is dropped.
     /// </summary>
-    public async Task<JsonNode?> ExecuteAsync(string command, JsonObject? arguments, CancellationToken cancellationToken)
+    public Task<JsonNode?> ExecuteAsync(string command, JsonObject? arguments, CancellationToken cancellationToken) =>
+        ExecuteAsync(command, arguments, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ExecuteAsync(string, JsonObject?, CancellationToken)"/>, with <paramref name="fd"/> sent
+    /// along with the command's bytes as SCM_RIGHTS (qmp-spec: commands such as <c>getfd</c> take
+    /// the descriptor that arrives with them). QEMU gets its own copy; the caller keeps and closes its own.
+    /// </summary>
+    public async Task<JsonNode?> ExecuteAsync(string command, JsonObject? arguments, SafeHandle? fd, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(command);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -147,7 +156,7 @@ internal sealed partial class QmpClient : IAsyncDisposable
 
         try
         {
-            await WriteCommandAsync(id, command, arguments, cancellationToken);
+            await WriteCommandAsync(id, command, arguments, fd, cancellationToken);
             return await pending.Task.WaitAsync(cancellationToken);
         }
         finally
@@ -219,7 +228,7 @@ internal sealed partial class QmpClient : IAsyncDisposable
         }
     }
 
-    private async Task WriteCommandAsync(long id, string command, JsonObject? arguments, CancellationToken cancellationToken)
+    private async Task WriteCommandAsync(long id, string command, JsonObject? arguments, SafeHandle? fd, CancellationToken cancellationToken)
     {
         var buffer = new ArrayBufferWriter<byte>(128);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -246,7 +255,9 @@ internal sealed partial class QmpClient : IAsyncDisposable
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                await _stream.WriteAsync(buffer.WrittenMemory, cancellationToken);
+                _options.CommandSent?.Invoke(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan).TrimEnd(), fd is not null);
+                var sent = fd is null ? 0 : UnixFd.SendWithFd(_socket, buffer.WrittenSpan, fd);
+                await _stream.WriteAsync(buffer.WrittenMemory[sent..], cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

@@ -15,4 +15,7 @@ internal sealed record QmpClientOptions
     /// <see cref="QmpEventSubscription.DroppedCount"/>); a slow subscriber never stalls command replies.
     /// </summary>
     public int EventCapacity { get; init; } = 1024;
+
+    /// <summary>Called with each command as written to the socket and whether a descriptor went with it; for tests that record the exchange.</summary>
+    public Action<string, bool>? CommandSent { get; init; }
 }

@@ -31,4 +31,17 @@ public static class DomainPreflight
             }
         }
     }
+
+    /// <summary>
+    /// A screenshot needs a screen: a domain without a video device has none, and libvirt refuses
+    /// it the same way ("no screens to take screenshot from") before anything is written.
+    /// </summary>
+    public static void CheckScreen(string name, DomainDefinition domain)
+    {
+        ArgumentNullException.ThrowIfNull(domain);
+        if (!domain.Videos.Any(v => v.Model != VideoModel.None))
+        {
+            throw new VirtException(VirtErrorCode.OperationInvalid, $"Requested operation is not valid: no screens to take screenshot from: domain '{name}' has no video device; define it with one, e.g. <video><model type='vga'/></video>");
+        }
+    }
 }

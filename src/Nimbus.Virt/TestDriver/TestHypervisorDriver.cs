@@ -279,6 +279,7 @@ public sealed class TestHypervisorDriver : IHypervisorDriver
         ArgumentNullException.ThrowIfNull(output);
         var d = _domains.Find(domain);
         d.EnsureActive();
+        DomainPreflight.CheckScreen(d.Name, d.Live!);
         // A 1×1 black PPM: the test guest has no screen, but the caller gets a valid image.
         await output.WriteAsync(Encoding.ASCII.GetBytes("P6\n1 1\n255\n\0\0\0"), cancellationToken);
         return "image/x-portable-pixmap";

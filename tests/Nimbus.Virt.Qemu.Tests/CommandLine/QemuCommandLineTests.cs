@@ -58,6 +58,18 @@ public sealed class QemuCommandLineTests
     }
 
     [Fact]
+    public void Restoring_domain_waits_for_its_state_as_a_descriptor_and_names_no_file_or_command()
+    {
+        var domain = DomainXml.Parse("<domain type='qemu'><name>r</name><memory>65536</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>");
+
+        var argv = QemuCommandLine.Build(domain, Plan with { Incoming = true });
+
+        Assert.Equal("defer", argv[argv.ToList().IndexOf("-incoming") + 1]);
+        Assert.DoesNotContain(argv, a => a.Contains("exec:", StringComparison.Ordinal));
+        Assert.DoesNotContain("-incoming", QemuCommandLine.Build(domain, Plan));
+    }
+
+    [Fact]
     public void Commas_in_paths_are_doubled_as_qemu_requires()
     {
         var domain = DomainXml.Parse("<domain type='qemu'><name>c</name><memory>65536</memory><vcpu>1</vcpu><os><type>hvm</type></os><devices><disk type='file'><source file='/a,b.img'/><target dev='vda'/></disk></devices></domain>");

@@ -158,6 +158,42 @@ public sealed class QemuDriverTests(GuestImage image) : IClassFixture<GuestImage
         Assert.Equal(VirtErrorCode.NoSupport, error.Code);
     }
 
+    [Fact]
+    public async Task Save_and_restore_through_a_path_with_quotes_spaces_and_a_command_hand_qemu_descriptors_not_paths()
+    {
+        using var directory = new TempDirectory();
+        var sent = new System.Collections.Concurrent.ConcurrentQueue<(string Command, bool WithFd)>();
+        var options = new QemuDriverOptions
+        {
+            StateDirectory = directory.Combine("state"),
+            Qmp = Nimbus.Virt.Qemu.Qmp.QmpClientOptions.Default with { CommandSent = (command, withFd) => sent.Enqueue((command, withFd)) },
+        };
+        await using var driver = await QemuHypervisorDriver.OpenAsync(options, CancellationToken.None);
+        await driver.DefineDomainAsync(QemuGuests.Xml("keeper", image.Overlay(directory.Path, "keeper")), default);
+        await driver.StartDomainAsync("keeper", default);
+        var file = directory.Combine("it's a $(touch pwned) `id` save.img");
+
+        await driver.SaveDomainAsync("keeper", file, default);
+        var saved = await driver.GetDomainStateAsync("keeper", default);
+        var restored = await driver.RestoreDomainAsync(file, default);
+        var pid = int.Parse(await File.ReadAllTextAsync(PidFile(directory, driver, "keeper")), System.Globalization.CultureInfo.InvariantCulture);
+        var argv = (await File.ReadAllTextAsync($"/proc/{pid}/cmdline")).Split('\0');
+        await driver.DestroyDomainAsync("keeper", default);
+
+        Assert.Equal(new DomainStatus(DomainState.Shutoff, "saved"), saved);
+        Assert.Equal(new DomainStatus(DomainState.Running, "restored"), restored.Status);
+        Assert.True(new FileInfo(file).Length > 1 << 20, "the save image holds the guest's memory");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        Assert.Contains("-incoming", argv);
+        Assert.Equal("defer", argv[Array.IndexOf(argv, "-incoming") + 1]);
+        Assert.DoesNotContain(argv, a => a.Contains(file, StringComparison.Ordinal));
+        Assert.Equal(2, sent.Count(c => c.WithFd && c.Command.Contains("\"execute\":\"getfd\"", StringComparison.Ordinal)));
+        Assert.Contains(sent, c => c.Command.Contains("\"execute\":\"migrate\",\"arguments\":{\"uri\":\"fd:nimbus-migration\"}", StringComparison.Ordinal));
+        Assert.Contains(sent, c => c.Command.Contains("\"execute\":\"migrate-incoming\",\"arguments\":{\"uri\":\"fd:nimbus-migration\"}", StringComparison.Ordinal));
+        Assert.DoesNotContain(sent, c => c.Command.Contains("exec:", StringComparison.Ordinal) || c.Command.Contains(directory.Path, StringComparison.Ordinal));
+        Assert.Empty(Directory.GetFiles(directory.Path, "pwned", SearchOption.AllDirectories));
+    }
+
     private static async Task IpAsync(params string[] args)
     {
         var result = await HostProcess.RunAsync("ip", args);

@@ -28,7 +28,7 @@ internal static class NimbusCli
         root.Subcommands.Add(identity);
         root.Subcommands.Add(ring);
         root.Subcommands.Add(version);
-        HelpWithExamples.Install(root, new Dictionary<Command, string[]>
+        var examples = new Dictionary<Command, string[]>(ObjectsCommand.SubcommandExamples(objects))
         {
             [root] =
             [
@@ -47,7 +47,8 @@ internal static class NimbusCli
             [objects] = ObjectsCommand.Examples,
             [identity] = IdentityCommand.Examples,
             [version] = VersionCommand.Examples,
-        });
+        };
+        HelpWithExamples.Install(root, examples);
         root.SetAction(parse =>
         {
             // A bare `nimbus` is a request for orientation, not a mistake worth an error line.
@@ -57,7 +58,8 @@ internal static class NimbusCli
 
         var parse = root.Parse(args);
         var json = parse.GetValue(global.Json);
-        if (parse.Errors.Count > 0)
+        // `--help` of a verb that takes an argument is a question, not a mistake: the missing argument is no error then.
+        if (parse.Errors.Count > 0 && parse.Action is not HelpWithExamples)
         {
             foreach (var parseError in parse.Errors)
             {

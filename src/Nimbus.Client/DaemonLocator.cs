@@ -25,13 +25,16 @@ public static class DaemonLocator
             return new DaemonLocation(ParseUrl(fromVariable, RuntimeEnvFile.UrlVariable), RuntimeEnvFile.UrlVariable);
         }
 
-        var home = StateDirectory.Resolve(null, environment.GetValueOrDefault(StateDirectory.EnvironmentVariable));
+        var homeVariable = environment.GetValueOrDefault(StateDirectory.EnvironmentVariable);
+        var home = StateDirectory.Resolve(null, homeVariable);
         var envFile = RuntimeEnvFile.PathIn(home);
         if (!File.Exists(envFile))
         {
+            // Say what was looked at and why: a variable set in the shell but not exported never reaches nimbus.
+            var homeFrom = string.IsNullOrWhiteSpace(homeVariable) ? $"NIMBUS_HOME is not set, so {StateDirectory.DefaultPath} in {Environment.CurrentDirectory}" : "from NIMBUS_HOME";
             throw new ServiceUnavailableException(
                 "client.no_daemon",
-                $"no nimbusd is running for state directory {home}: {envFile} does not exist (nimbusd writes it once it serves). Start one with ./run.sh, or point at one with --url or NIMBUS_URL.");
+                $"no nimbusd is running for state directory {home} ({homeFrom}): tried {envFile}, which does not exist (nimbusd writes it once it serves), and NIMBUS_URL is not set in nimbus's environment. Start one with ./run.sh, or point at one with --url, an exported NIMBUS_URL, or NIMBUS_HOME set to its state directory.");
         }
 
         var url = RuntimeEnvFile.ReadUrl(envFile);

@@ -37,6 +37,13 @@ public sealed partial class NimbusClient : IDisposable
 
     public Uri BaseUrl { get; }
 
+    /// <summary>A client of the daemon at <paramref name="location"/>; failures name the URL and where it came from.</summary>
+    public static NimbusClient For(DaemonLocation location, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        return new NimbusClient(location.Url, $"{location.Url} (the URL from {location.Source})", new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) }, timeout);
+    }
+
     /// <summary>A client of the daemon's local API on its unix socket (<c>$NIMBUS_HOME/run/nimbusd.sock</c>).</summary>
     public static NimbusClient ForUnixSocket(string socketPath, TimeSpan? timeout = null)
     {
@@ -112,7 +119,7 @@ public sealed partial class NimbusClient : IDisposable
             {
                 throw new ServiceUnavailableException(
                     "client.unreachable",
-                    $"nothing answers at {_endpoint} ({socket.Message.TrimEnd('.').ToLowerInvariant()}); is nimbusd running? Start it with ./run.sh.",
+                    $"nothing answers at {_endpoint}: {socket.Message.TrimEnd('.').ToLowerInvariant()}. Is nimbusd running? Start it with ./run.sh.",
                     ex);
             }
             catch (HttpRequestException ex)
@@ -149,6 +156,10 @@ public sealed partial class NimbusClient : IDisposable
             // Not a fault body; the status line says enough.
         }
 
-        return new NimbusException(ErrorMapping.KindForStatus(status), $"http.{status}", message);
+        // The stable code the server gave the fault; only an answer without one (not from nimbusd) falls back to the status.
+        var code = response.Headers.TryGetValues(ErrorMapping.ErrorCodeHeader, out var codes) && codes.FirstOrDefault() is { Length: > 0 } given
+            ? given
+            : $"http.{status}";
+        return new NimbusException(ErrorMapping.KindForStatus(status), code, message);
     }
 }

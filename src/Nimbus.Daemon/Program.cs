@@ -1,6 +1,8 @@
 using Nimbus.Daemon;
 using Nimbus.Platform.Errors;
 
+// Before anything sets up the runtime's signal handling: SIGINT and SIGTERM must stop nimbusd even when inherited ignored.
+TerminationSignals.RestoreIgnored();
 var command = DaemonCommandLine.Create((launch, cancellationToken) => NimbusDaemon.RunAsync(launch, Console.Out, Console.Error, cancellationToken));
 var parse = command.Parse(args);
 if (parse.Errors.Count > 0)

@@ -10,21 +10,49 @@ namespace Nimbus.Shared;
 /// </summary>
 internal static partial class AtomicFile
 {
+    /// <summary>Read and write for the owner only (0600): the mode of every file that holds a secret.</summary>
+    public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>0700: the mode of a directory only its owner may enter (the state directory, key directories).</summary>
+    public const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
     public static Task WriteAllTextAsync(string path, string content, CancellationToken cancellationToken) =>
         WriteAllBytesAsync(path, Encoding.UTF8.GetBytes(content), cancellationToken);
 
-    public static async Task WriteAllBytesAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    /// <summary>Writes text into a file created with <paramref name="mode"/> (such as <see cref="OwnerOnly"/>) before its first byte.</summary>
+    public static Task WriteAllTextAsync(string path, string content, UnixFileMode mode, CancellationToken cancellationToken) =>
+        WriteAllBytesAsync(path, Encoding.UTF8.GetBytes(content), mode, cancellationToken);
+
+    public static Task WriteAllBytesAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        WriteAsync(path, null, (stream, ct) => stream.WriteAsync(content, ct), cancellationToken);
+
+    /// <summary>Writes bytes into a file created with <paramref name="mode"/> before its first byte.</summary>
+    public static Task WriteAllBytesAsync(string path, ReadOnlyMemory<byte> content, UnixFileMode mode, CancellationToken cancellationToken) =>
+        WriteAsync(path, mode, (stream, ct) => stream.WriteAsync(content, ct), cancellationToken);
+
+    /// <summary>
+    /// Replaces <paramref name="path"/> with what <paramref name="write"/> writes. With a <paramref name="mode"/>,
+    /// the temp file is created with it (less the umask), so a secret is never readable by others, not even for
+    /// the moment between creating and renaming; without one, the process's default mode applies.
+    /// </summary>
+    public static async Task WriteAsync(string path, UnixFileMode? mode, Func<Stream, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(write);
         var fullPath = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(fullPath)!;
         var temp = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
             var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.Asynchronous };
+            if (mode is { } createMode)
+            {
+                options.UnixCreateMode = createMode;
+            }
+
             await using (var stream = new FileStream(temp, options))
             {
-                await stream.WriteAsync(content, cancellationToken);
+                await write(stream, cancellationToken);
                 stream.Flush(flushToDisk: true);
             }
 
@@ -58,7 +86,13 @@ internal static partial class AtomicFile
     }
 
     /// <summary>Creates a directory and its missing parents, syncing each parent so the new entries survive a crash.</summary>
-    public static void CreateDirectory(string path)
+    public static void CreateDirectory(string path) => CreateDirectory(path, null);
+
+    /// <summary>
+    /// Creates a directory and its missing parents as <see cref="CreateDirectory(string)"/> does; the directory
+    /// itself (not its parents) is created with <paramref name="mode"/>, so it is never open wider, even briefly.
+    /// </summary>
+    public static void CreateDirectory(string path, UnixFileMode? mode)
     {
         if (Directory.Exists(path))
         {
@@ -71,7 +105,15 @@ internal static partial class AtomicFile
             missing.Push(current);
         }
 
-        Directory.CreateDirectory(path);
+        if (mode is { } createMode)
+        {
+            Directory.CreateDirectory(path, createMode);
+        }
+        else
+        {
+            Directory.CreateDirectory(path);
+        }
+
         foreach (var created in missing)
         {
             SyncDirectory(Path.GetDirectoryName(created)!);

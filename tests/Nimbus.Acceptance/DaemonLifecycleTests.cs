@@ -71,6 +71,54 @@ public sealed class DaemonLifecycleTests
         Assert.Contains("no nimbusd is running", statusError, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A background job of a non-interactive shell starts with SIGINT ignored (and under nohup-like wrappers
+    /// SIGTERM may be too); the signal must still stop nimbusd cleanly.
+    /// </summary>
+    [Theory]
+    [InlineData(Executables.SigInt, "")]
+    [InlineData(Executables.SigTerm, "trap '' TERM; ")]
+    public async Task Signal_stops_nimbusd_started_with_that_signal_ignored(int signal, string ignoreFirst)
+    {
+        using var home = new TempDirectory();
+        var port = LocalMachine.FreePort();
+        var pidFile = Path.Combine(home.Path, "started.pid");
+        var environment = new Dictionary<string, string> { ["NIMBUS__Objects__BasePort"] = LocalMachine.FreePortRange(4).ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        using var shell = Executables.Start(
+            "/bin/bash",
+            ["-c", ignoreFirst + "\"$0\" --home \"$1\" --port \"$2\" & echo $! > \"$3\"; wait $!", Executables.Daemon, home.Path, port.ToString(System.Globalization.CultureInfo.InvariantCulture), pidFile],
+            environment);
+        var output = shell.StandardOutput.ReadToEndAsync();
+        var error = shell.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var envFile = Path.Combine(home.Path, "nimbus.env");
+        while (!File.Exists(envFile) && !shell.HasExited)
+        {
+            await Task.Delay(50, limit.Token);
+        }
+
+        Assert.True(File.Exists(envFile), $"nimbusd did not start: {await error}");
+        var pid = int.Parse((await File.ReadAllTextAsync(pidFile, limit.Token)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+        try
+        {
+            Executables.Signal(pid, signal);
+            await shell.WaitForExitAsync(limit.Token);
+        }
+        finally
+        {
+            if (!shell.HasExited)
+            {
+                // Left running by a failed test: it must not outlive it.
+                Executables.Signal(pid, 9);
+            }
+        }
+
+        Assert.True(shell.ExitCode == 0, $"nimbusd exited {shell.ExitCode}: {await error}");
+        Assert.Contains("nimbusd stopped", await output, StringComparison.Ordinal);
+        Assert.False(File.Exists(envFile));
+    }
+
     [Fact]
     public async Task After_kill_9_status_says_nothing_answers_and_a_new_nimbusd_takes_over_the_state_directory()
     {

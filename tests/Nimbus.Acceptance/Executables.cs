@@ -40,11 +40,13 @@ internal static partial class Executables
         return info;
     }
 
-    public static void Signal(Process process, int signal)
+    public static void Signal(Process process, int signal) => Signal(process.Id, signal);
+
+    public static void Signal(int pid, int signal)
     {
-        if (Kill(process.Id, signal) != 0)
+        if (Kill(pid, signal) != 0)
         {
-            throw new InvalidOperationException($"kill({process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+            throw new InvalidOperationException($"kill({pid}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
         }
     }
 

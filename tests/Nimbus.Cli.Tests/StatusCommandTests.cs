@@ -80,6 +80,33 @@ public sealed class StatusCommandTests
     }
 
     [Fact]
+    public async Task Status_without_a_daemon_names_the_env_file_it_tried_and_that_NIMBUS_URL_is_unset()
+    {
+        using var home = new TempDirectory();
+
+        var result = await CliRunner.RunAsync(new Dictionary<string, string?> { ["NIMBUS_HOME"] = home.Path }, "status");
+
+        Assert.Equal(10, result.ExitCode);
+        Assert.Contains($"tried {Path.Combine(home.Path, "nimbus.env")}, which does not exist", result.Error, StringComparison.Ordinal);
+        Assert.Contains("NIMBUS_URL is not set", result.Error, StringComparison.Ordinal);
+        Assert.Contains("from NIMBUS_HOME", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_through_an_env_file_left_by_a_dead_daemon_names_the_url_and_the_file()
+    {
+        using var home = new TempDirectory();
+        var envFile = Path.Combine(home.Path, "nimbus.env");
+        var url = $"http://127.0.0.1:{LocalMachine.FreePort()}";
+        await File.WriteAllTextAsync(envFile, $"export NIMBUS_URL={url}\n");
+
+        var result = await CliRunner.RunAsync(new Dictionary<string, string?> { ["NIMBUS_HOME"] = home.Path }, "status");
+
+        Assert.Equal(10, result.ExitCode);
+        Assert.Contains($"nothing answers at {url}/ (the URL from {envFile})", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Failure_under_json_is_a_json_error_on_stderr()
     {
         using var home = new TempDirectory();

@@ -104,6 +104,20 @@ public sealed class VirtCommandTests
     }
 
     [Fact]
+    public async Task Json_errors_carry_the_stable_code_the_daemon_gave_the_fault()
+    {
+        await using var daemon = await TestDaemon.StartAsync();
+
+        var result = await CliRunner.RunAsync(Home(daemon), "virt", "-c", Test, "start", "nosuch", "--json");
+        using var json = JsonDocument.Parse(result.Error);
+
+        Assert.Equal(4, result.ExitCode);
+        var error = json.RootElement.GetProperty("error");
+        Assert.Equal("virt.no_domain", error.GetProperty("code").GetString());
+        Assert.Equal("not_found", error.GetProperty("kind").GetString());
+    }
+
+    [Fact]
     public async Task Invalid_xml_exits_with_the_invalid_input_code_and_defines_nothing()
     {
         await using var daemon = await TestDaemon.StartAsync();

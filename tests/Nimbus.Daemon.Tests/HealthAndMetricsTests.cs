@@ -73,6 +73,7 @@ public sealed class HealthAndMetricsTests
         var fault = body.RootElement.GetProperty("itemNotFound");
         Assert.Equal(404, fault.GetProperty("code").GetInt32());
         Assert.False(string.IsNullOrEmpty(fault.GetProperty("message").GetString()));
+        Assert.Equal("api.no_route", Assert.Single(response.Headers.GetValues("X-Nimbus-Error-Code")));
     }
 
     [Fact]
@@ -85,6 +86,7 @@ public sealed class HealthAndMetricsTests
 
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
         Assert.Equal(405, body.RootElement.GetProperty("badMethod").GetProperty("code").GetInt32());
+        Assert.Equal("api.bad_method", Assert.Single(response.Headers.GetValues("X-Nimbus-Error-Code")));
     }
 
     [Fact]

@@ -36,6 +36,65 @@ public sealed class StorageTests
     }
 
     [Fact]
+    public async Task Owner_only_write_creates_the_file_0600_before_its_first_byte()
+    {
+        using var directory = new TempDirectory();
+        var file = directory.Combine("secret");
+        UnixFileMode? modeAtFirstByte = null;
+
+        await AtomicFile.WriteAsync(
+            file,
+            AtomicFile.OwnerOnly,
+            async (stream, ct) =>
+            {
+                modeAtFirstByte = File.GetUnixFileMode(((FileStream)stream).Name);
+                await stream.WriteAsync("key"u8.ToArray(), ct);
+            },
+            CancellationToken.None);
+
+        Assert.Equal(AtomicFile.OwnerOnly, modeAtFirstByte);
+        Assert.Equal(AtomicFile.OwnerOnly, File.GetUnixFileMode(file));
+        Assert.Equal("key", await File.ReadAllTextAsync(file));
+    }
+
+    [Fact]
+    public async Task Owner_only_write_over_a_world_readable_file_leaves_it_owner_only()
+    {
+        using var directory = new TempDirectory();
+        var file = directory.Combine("secret");
+        await File.WriteAllTextAsync(file, "old");
+        File.SetUnixFileMode(file, AtomicFile.OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        await AtomicFile.WriteAllTextAsync(file, "new", AtomicFile.OwnerOnly, CancellationToken.None);
+
+        Assert.Equal(AtomicFile.OwnerOnly, File.GetUnixFileMode(file));
+        Assert.Equal("new", await File.ReadAllTextAsync(file));
+    }
+
+    [Fact]
+    public void State_directory_is_created_owner_only()
+    {
+        using var directory = new TempDirectory();
+        var home = directory.Combine("a", "home");
+
+        StateDirectory.EnsureWritable(home);
+
+        Assert.Equal(AtomicFile.OwnerOnlyDirectory, File.GetUnixFileMode(home));
+    }
+
+    [Fact]
+    public void State_directory_that_exists_keeps_the_mode_its_owner_gave_it()
+    {
+        using var directory = new TempDirectory();
+        var home = directory.Combine("shared");
+        Directory.CreateDirectory(home, AtomicFile.OwnerOnlyDirectory | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+
+        StateDirectory.EnsureWritable(home);
+
+        Assert.Equal(AtomicFile.OwnerOnlyDirectory | UnixFileMode.GroupRead | UnixFileMode.GroupExecute, File.GetUnixFileMode(home));
+    }
+
+    [Fact]
     public void State_directory_is_created_when_missing()
     {
         using var directory = new TempDirectory();
@@ -92,5 +151,33 @@ public sealed class StorageTests
         Assert.Equal("http://127.0.0.1:8700", RuntimeEnvFile.ReadUrl(RuntimeEnvFile.PathIn(directory.Path)));
         RuntimeEnvFile.Remove(directory.Path);
         Assert.False(File.Exists(RuntimeEnvFile.PathIn(directory.Path)));
+    }
+
+    [Fact]
+    public async Task Runtime_env_file_exports_its_variables_to_the_programs_a_shell_starts_after_sourcing_it()
+    {
+        using var directory = new TempDirectory();
+        var home = directory.Combine("it's home");
+        Directory.CreateDirectory(home);
+        await RuntimeEnvFile.WriteAsync(home, new Uri("http://127.0.0.1:8700/"), CancellationToken.None);
+
+        // As a user does: source it, then run a program (here a child shell) that reads the variables.
+        var result = await HostProcess.RunAsync(
+            "bash", "-c", "source \"$1\"; bash -c 'echo \"$NIMBUS_URL|$NIMBUS_HOME|$NIMBUS_PID\"'", "bash", RuntimeEnvFile.PathIn(home));
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal($"http://127.0.0.1:8700|{home}|{Environment.ProcessId}", result.Output.TrimEnd('\n'));
+    }
+
+    [Fact]
+    public async Task Runtime_env_file_url_is_read_with_or_without_export()
+    {
+        using var directory = new TempDirectory();
+        var file = directory.Combine("nimbus.env");
+
+        await File.WriteAllTextAsync(file, "NIMBUS_URL=http://127.0.0.1:1\n");
+        Assert.Equal("http://127.0.0.1:1", RuntimeEnvFile.ReadUrl(file));
+        await File.WriteAllTextAsync(file, "export NIMBUS_URL=http://127.0.0.1:2\nexport NIMBUS_HOME='/x'\n");
+        Assert.Equal("http://127.0.0.1:2", RuntimeEnvFile.ReadUrl(file));
     }
 }

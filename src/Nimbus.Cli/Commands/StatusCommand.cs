@@ -33,7 +33,7 @@ internal static class StatusCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var location = DaemonLocator.Locate(parse.GetValue(global.Url), context.Environment);
-            using var client = new NimbusClient(location.Url, timeout: TimeSpan.FromSeconds(10));
+            using var client = NimbusClient.For(location, TimeSpan.FromSeconds(10));
             var health = await client.GetHealthAsync(cancellationToken);
             var healthy = health.Status == HealthReport.Healthy;
 

@@ -19,6 +19,7 @@ internal sealed class ObjectStorage(ObjectsOptions options, DaemonOptions daemon
     private const int MinWorkerThreads = 64;
 
     private LocalCluster? _cluster;
+    private Uri? _apiUrl;
 
     public static string SwiftRcPath(string home) => Path.Combine(home, "swiftrc");
 
@@ -57,11 +58,34 @@ internal sealed class ObjectStorage(ObjectsOptions options, DaemonOptions daemon
     public StorageNodeHost Node(int node) =>
         (_cluster ?? throw new Platform.Errors.ServiceUnavailableException("objects.starting", "object storage is still starting; try again in a moment.")).Node(node);
 
-    /// <summary>tempauth's first user, the account's admin; null until the cluster has started.</summary>
-    public TempAuthUser? AdminUser() => _cluster?.Auth.Users[0];
+    /// <summary>tempauth's admin:admin, the all-in-one's own user, with its current key; null until the cluster has started.</summary>
+    public TempAuthUser? AdminUser() =>
+        _cluster?.Auth.Users.FirstOrDefault(u => u.Account == TempAuthStore.AdminAccount && u.User == TempAuthStore.AdminUser);
 
-    public Task WriteSwiftRcAsync(string home, Uri apiUrl, CancellationToken cancellationToken) =>
-        _cluster is { } cluster ? cluster.WriteSwiftRcAsync(SwiftRcPath(home), apiUrl, cancellationToken) : Task.CompletedTask;
+    /// <summary>tempauth's users file; changes through it reach the proxy at once.</summary>
+    public TempAuthStore TempAuthUsers =>
+        (_cluster ?? throw new Platform.Errors.ServiceUnavailableException("objects.starting", "object storage is still starting; try again in a moment.")).Users;
+
+    public async Task WriteSwiftRcAsync(string home, Uri apiUrl, CancellationToken cancellationToken)
+    {
+        if (_cluster is { } cluster)
+        {
+            await cluster.WriteSwiftRcAsync(SwiftRcPath(home), apiUrl, cancellationToken);
+            _apiUrl = apiUrl;
+        }
+    }
+
+    /// <summary>Gives a tempauth user a new key; a new key for admin:admin is written into swiftrc too.</summary>
+    public async Task<TempAuthUser> SetTempAuthKeyAsync(string account, string user, string? key, CancellationToken cancellationToken)
+    {
+        var changed = await TempAuthUsers.SetKeyAsync(account, user, key, cancellationToken);
+        if (account == TempAuthStore.AdminAccount && user == TempAuthStore.AdminUser && _apiUrl is { } apiUrl)
+        {
+            await WriteSwiftRcAsync(info.Home, apiUrl, cancellationToken);
+        }
+
+        return changed;
+    }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -15,13 +15,13 @@ public static class ClientConfigFiles
     public const string CloudsFileName = "clouds.yaml";
     public const string CloudName = "nimbus";
 
-    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-
     public static string OpenRc(BootstrapSettings settings, string password)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(password);
         var text = new StringBuilder();
+        // A swiftrc sourced earlier in the same shell must not steer the clients away from Identity.
+        text.Append("unset ").AppendJoin(' ', SwiftRcVariables).Append('\n');
         void Export(string name, string value) => text.Append(CultureInfo.InvariantCulture, $"export {name}={ShellQuote(value)}\n");
         Export("OS_AUTH_URL", AuthUrl(settings));
         Export("OS_USERNAME", settings.AdminUserName);
@@ -34,6 +34,9 @@ public static class ClientConfigFiles
         Export("OS_INTERFACE", "public");
         return text.ToString();
     }
+
+    /// <summary>The swift client's tempauth variables, which a swiftrc exports and this openrc clears.</summary>
+    public static IReadOnlyList<string> SwiftRcVariables { get; } = ["ST_AUTH", "ST_USER", "ST_KEY", "ST_AUTH_VERSION"];
 
     public static string CloudsYaml(BootstrapSettings settings, string password)
     {
@@ -62,8 +65,9 @@ public static class ClientConfigFiles
     public static async Task WriteAsync(string home, BootstrapSettings settings, string password, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(home);
-        await WriteOwnerOnlyAsync(Path.Combine(home, OpenRcFileName), OpenRc(settings, password), cancellationToken);
-        await WriteOwnerOnlyAsync(Path.Combine(home, CloudsFileName), CloudsYaml(settings, password), cancellationToken);
+        // Created 0600 before a byte of the password is in them, then renamed over the old ones.
+        await AtomicFile.WriteAllTextAsync(Path.Combine(home, OpenRcFileName), OpenRc(settings, password), AtomicFile.OwnerOnly, cancellationToken);
+        await AtomicFile.WriteAllTextAsync(Path.Combine(home, CloudsFileName), CloudsYaml(settings, password), AtomicFile.OwnerOnly, cancellationToken);
     }
 
     /// <summary>The variables an openrc this class wrote into <paramref name="home"/> exports, or null when there is none.</summary>
@@ -95,31 +99,6 @@ public static class ClientConfigFiles
 
     internal static string AuthUrl(BootstrapSettings settings) =>
         settings.PublicBaseUrl.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/identity";
-
-    // The file is created 0600 before a byte of the password is in it, then renamed over the old one.
-    private static async Task WriteOwnerOnlyAsync(string path, string content, CancellationToken cancellationToken)
-    {
-        var fullPath = Path.GetFullPath(path);
-        var directory = Path.GetDirectoryName(fullPath)!;
-        var temp = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.Asynchronous, UnixCreateMode = OwnerOnly };
-            await using (var stream = new FileStream(temp, options))
-            {
-                await stream.WriteAsync(Encoding.UTF8.GetBytes(content), cancellationToken);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, fullPath, overwrite: true);
-            AtomicFile.SyncDirectory(directory);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
-    }
 
     private static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 

@@ -9,7 +9,7 @@ public sealed record BootstrapResult(bool CreatedAdmin, string? GeneratedPasswor
 
 /// <summary>
 /// keystone-manage bootstrap: the default domain, the admin/member/reader roles (admin ⊃ member ⊃
-/// reader), the admin and service projects, the admin user with the admin role on its project and
+/// reader) and object storage's ResellerAdmin role, the admin and service projects, the admin user with the admin role on its project and
 /// on the default domain, the region, and the catalog of this host's services. Idempotent: a later
 /// run creates only what is missing and moves the endpoints it made to a new base address.
 /// </summary>
@@ -23,6 +23,9 @@ internal sealed class IdentityBootstrap
         _directory = directory;
         _logger = logger;
     }
+
+    /// <summary>The role object storage treats as a reseller admin (Swift's keystoneauth <c>reseller_admin_role</c>).</summary>
+    public const string ResellerAdminRole = "ResellerAdmin";
 
     /// <summary>The services bootstrap lists, and the path of each under the public base URL.</summary>
     internal static IReadOnlyList<(string Type, string Name, string Path)> CatalogServices { get; } =
@@ -43,6 +46,8 @@ internal sealed class IdentityBootstrap
         var reader = await RoleAsync("reader", cancellationToken);
         await _directory.CreateImpliedRoleAsync(admin.Id, member.Id, cancellationToken);
         await _directory.CreateImpliedRoleAsync(member.Id, reader.Id, cancellationToken);
+        // Object storage's keystoneauth (reseller_admin_role) and account quotas give this role every account, as DevStack's swift setup makes it.
+        _ = await RoleAsync(ResellerAdminRole, cancellationToken);
 
         var adminProject = await ProjectAsync(settings.AdminProjectName, "Bootstrap project for initializing the cloud.", domain.Id, cancellationToken);
         _ = await ProjectAsync("service", "Project of the services' own users.", domain.Id, cancellationToken);

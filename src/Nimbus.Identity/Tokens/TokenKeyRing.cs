@@ -89,12 +89,11 @@ public sealed class TokenKeyRing : IDisposable
         directory = Path.GetFullPath(directory);
         if (!System.IO.Directory.Exists(directory))
         {
-            AtomicFile.CreateDirectory(directory);
-            File.SetUnixFileMode(directory, DirectoryMode);
+            AtomicFile.CreateDirectory(directory, DirectoryMode);
         }
         else if ((File.GetUnixFileMode(directory) & ~DirectoryMode) != 0)
         {
-            // Key files are written before they are made 0600, so only a private directory keeps them private throughout.
+            // Key files are created 0600; a private directory keeps their names, the marker and the lock private too.
             try
             {
                 File.SetUnixFileMode(directory, DirectoryMode);
@@ -220,9 +219,7 @@ public sealed class TokenKeyRing : IDisposable
     private static async Task WriteKeyAsync(string directory, int index, byte[] key, CancellationToken cancellationToken)
     {
         var path = Path.Combine(directory, index.ToString(CultureInfo.InvariantCulture));
-        await AtomicFile.WriteAllBytesAsync(path, key, cancellationToken);
-        // The directory is 0700, so the moment before this chmod exposes nothing to other users.
-        File.SetUnixFileMode(path, KeyFileMode);
+        await AtomicFile.WriteAllBytesAsync(path, key, KeyFileMode, cancellationToken);
     }
 
     private static List<int> KeyFileIndexes(string directory)

@@ -71,12 +71,12 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly List<StorageNodeHost> _nodes;
     private readonly RequestDelegate _pipeline;
 
-    private LocalCluster(BackendClient backend, List<StorageNodeHost> nodes, RequestDelegate pipeline, TempAuthSettings auth, RingSet rings)
+    private LocalCluster(BackendClient backend, List<StorageNodeHost> nodes, RequestDelegate pipeline, TempAuthStore users, RingSet rings)
     {
         _backend = backend;
         _nodes = nodes;
         _pipeline = pipeline;
-        Auth = auth;
+        Users = users;
         Rings = rings;
     }
 
@@ -88,7 +88,11 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public IReadOnlyList<StorageNodeHost> Nodes => _nodes;
 
-    public TempAuthSettings Auth { get; }
+    /// <summary>tempauth's users as they are now (they change while running through <see cref="Users"/>).</summary>
+    public TempAuthSettings Auth => Users.Current;
+
+    /// <summary>tempauth's users file; changes made through it reach the proxy at once.</summary>
+    public TempAuthStore Users { get; }
 
     public RingSet Rings { get; }
 
@@ -97,7 +101,7 @@ public sealed class LocalCluster : IAsyncDisposable
         var ringDirectory = RingDirectoryIn(settings.Root);
         Directory.CreateDirectory(ringDirectory);
         await EnsureRingsAsync(settings, time, cancellationToken);
-        var auth = await TempAuthStore.LoadOrCreateAsync(TempAuthPathIn(settings.Root), cancellationToken);
+        var users = await TempAuthStore.OpenAsync(TempAuthPathIn(settings.Root), cancellationToken);
         var rings = new RingSet(ringDirectory, time);
         var backend = new BackendClient(settings.ConnectTimeout, settings.NodeTimeout);
         var nodes = new List<StorageNodeHost>();
@@ -113,6 +117,8 @@ public sealed class LocalCluster : IAsyncDisposable
             }
 
             var info = new SwiftInfo();
+            var tempAuth = new TempAuth(users.Current, time, info);
+            users.Changed += changed => tempAuth.UseUsers(changed.Users);
             var proxy = new ProxyServer(rings, backend, time, new ProxySettings { InfoCacheTime = TimeSpan.FromSeconds(10) });
             IProxyMiddleware[] middlewares =
             [
@@ -123,7 +129,7 @@ public sealed class LocalCluster : IAsyncDisposable
                 new TempUrl(time, info),
                 new FormPost(time, info),
                 new RateLimit(settings.RateLimit, time, loggerFactory.CreateLogger<RateLimit>(), info),
-                new TempAuth(auth, time, info),
+                tempAuth,
                 new KeystoneAuth(settings.KeystoneAuth, settings.TokenValidator, info),
                 new StaticWeb(proxy, info),
                 new ContainerQuotas(info),
@@ -133,7 +139,7 @@ public sealed class LocalCluster : IAsyncDisposable
                 new VersionedWrites(proxy, time, info),
             ];
             var pipeline = ProxyPipeline.Build(settings.Pipeline, middlewares, proxy, info);
-            return new LocalCluster(backend, nodes, pipeline, auth, rings);
+            return new LocalCluster(backend, nodes, pipeline, users, rings);
         }
         catch
         {
@@ -143,6 +149,7 @@ public sealed class LocalCluster : IAsyncDisposable
             }
 
             backend.Dispose();
+            users.Dispose();
             throw;
         }
     }
@@ -164,18 +171,33 @@ public sealed class LocalCluster : IAsyncDisposable
         _nodes.FirstOrDefault(n => n.Settings.Node == node)
         ?? throw new Platform.Errors.NotFoundException("objects.no_such_node", $"there is no storage node {node}; the nodes are {string.Join(", ", _nodes.Select(n => n.Settings.Node))}.");
 
+    /// <summary>
+    /// The OS_* variables an openrc (this one, or one from any other cloud) may leave behind and the swift client
+    /// prefers over ST_*: the swiftrc clears them so that the client asks tempauth, not Identity.
+    /// </summary>
+    public static IReadOnlyList<string> OpenRcVariables { get; } =
+    [
+        "OS_AUTH_URL", "OS_AUTH_TYPE", "OS_AUTH_VERSION", "OS_IDENTITY_API_VERSION", "OS_CLOUD",
+        "OS_USERNAME", "OS_USER_ID", "OS_PASSWORD", "OS_AUTH_TOKEN", "OS_TOKEN", "OS_STORAGE_URL",
+        "OS_PROJECT_NAME", "OS_PROJECT_ID", "OS_TENANT_NAME", "OS_TENANT_ID",
+        "OS_USER_DOMAIN_NAME", "OS_USER_DOMAIN_ID", "OS_PROJECT_DOMAIN_NAME", "OS_PROJECT_DOMAIN_ID",
+        "OS_DOMAIN_NAME", "OS_DOMAIN_ID", "OS_REGION_NAME", "OS_INTERFACE", "OS_ENDPOINT_TYPE", "OS_SERVICE_TYPE",
+    ];
+
     /// <summary>Writes a swiftrc with the admin user's credentials: <c>source</c> it and <c>swift stat</c> works.</summary>
     public async Task WriteSwiftRcAsync(string path, Uri apiUrl, CancellationToken cancellationToken)
     {
         var admin = Auth.Users.First(u => u.Account == TempAuthStore.AdminAccount && u.User == TempAuthStore.AdminUser);
         var text = new StringBuilder()
             .AppendLine("# Object storage credentials of this Nimbus all-in-one, for the swift client: source this file.")
+            .AppendLine("# It stands alone: OS_* variables left by an openrc would make the swift client ask Identity instead.")
+            .AppendLine(CultureInfo.InvariantCulture, $"unset {string.Join(' ', OpenRcVariables)}")
+            .AppendLine("export ST_AUTH_VERSION=1.0")
             .AppendLine(CultureInfo.InvariantCulture, $"export ST_AUTH={apiUrl.GetLeftPart(UriPartial.Authority)}/auth/v1.0")
             .AppendLine(CultureInfo.InvariantCulture, $"export ST_USER={admin.Account}:{admin.User}")
             .AppendLine(CultureInfo.InvariantCulture, $"export ST_KEY={admin.Key}")
             .ToString();
-        await AtomicFile.WriteAllTextAsync(path, text, cancellationToken);
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await AtomicFile.WriteAllTextAsync(path, text, AtomicFile.OwnerOnly, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
@@ -186,6 +208,7 @@ public sealed class LocalCluster : IAsyncDisposable
         }
 
         _backend.Dispose();
+        Users.Dispose();
     }
 
     private static async Task EnsureRingsAsync(LocalClusterSettings settings, TimeProvider time, CancellationToken cancellationToken)

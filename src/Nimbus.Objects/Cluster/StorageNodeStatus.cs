@@ -11,4 +11,8 @@ public sealed record StorageNodeStatus(
 
 [JsonSerializable(typeof(StorageNodeStatus))]
 [JsonSerializable(typeof(List<StorageNodeStatus>))]
+[JsonSerializable(typeof(TempAuthUserStatus))]
+[JsonSerializable(typeof(List<TempAuthUserStatus>))]
+[JsonSerializable(typeof(TempAuthUserRequest))]
+[JsonSerializable(typeof(TempAuthKeyRequest))]
 public sealed partial class ObjectsJson : JsonSerializerContext;

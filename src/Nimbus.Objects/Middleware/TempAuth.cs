@@ -29,7 +29,7 @@ public sealed class TempAuth : IProxyMiddleware
 
     private readonly TempAuthSettings _settings;
     private readonly TimeProvider _time;
-    private readonly Dictionary<string, TempAuthUser> _users;
+    private Dictionary<string, TempAuthUser> _users;
 
     public TempAuth(TempAuthSettings settings, TimeProvider time, SwiftInfo info)
     {
@@ -40,6 +40,13 @@ public sealed class TempAuth : IProxyMiddleware
     }
 
     public string Name => "tempauth";
+
+    /// <summary>Serves <paramref name="users"/> from the next request on (users added, removed or given new keys while running).</summary>
+    public void UseUsers(IReadOnlyList<TempAuthUser> users)
+    {
+        ArgumentNullException.ThrowIfNull(users);
+        Volatile.Write(ref _users, users.ToDictionary(u => $"{u.Account}:{u.User}", StringComparer.Ordinal));
+    }
 
     public Task InvokeAsync(HttpContext context, RequestDelegate downstream)
     {
@@ -100,7 +107,7 @@ public sealed class TempAuth : IProxyMiddleware
             return;
         }
 
-        if (!_users.TryGetValue(name, out var user)
+        if (!Volatile.Read(ref _users).TryGetValue(name, out var user)
             || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(user.Key), Encoding.UTF8.GetBytes(key)))
         {
             context.Response.Headers.WWWAuthenticate = Realm(_settings.ResellerPrefix + name.Split(':')[0]);
@@ -181,7 +188,7 @@ public sealed class TempAuth : IProxyMiddleware
         var fields = Encoding.UTF8.GetString(payload).Split('\n');
         if (fields.Length != 3 || !long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var expires)
             || expires <= _time.GetUtcNow().ToUnixTimeSeconds()
-            || !_users.TryGetValue($"{fields[1]}:{fields[2]}", out var user))
+            || !Volatile.Read(ref _users).TryGetValue($"{fields[1]}:{fields[2]}", out var user))
         {
             // Expired, or the user was removed since the token was issued.
             return null;

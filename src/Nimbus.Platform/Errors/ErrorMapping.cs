@@ -11,6 +11,12 @@ public static class ErrorMapping
 
     public const int SuccessExitCode = 0;
 
+    /// <summary>
+    /// The response header that carries a fault's stable dotted code (docs/errors.md), beside a fault body whose
+    /// shape the OpenStack clients expect unchanged; <c>nimbus</c> reports it as the error's code.
+    /// </summary>
+    public const string ErrorCodeHeader = "X-Nimbus-Error-Code";
+
     public static int HttpStatus(ErrorKind kind) => kind switch
     {
         ErrorKind.InvalidInput => 400,

@@ -23,12 +23,14 @@ internal sealed class FaultMiddleware(RequestDelegate next, ILogger<FaultMiddlew
             var status = ErrorMapping.HttpStatus(ex.Kind);
             PlatformLog.RequestRefused(logger, status, ex.Code, ex.Message);
             context.Response.Clear();
+            context.Response.Headers[ErrorMapping.ErrorCodeHeader] = ex.Code;
             await FaultWriter.WriteAsync(context, ex.Kind, ex.Message, context.RequestAborted);
             return;
         }
         catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
         {
             context.Response.Clear();
+            context.Response.Headers[ErrorMapping.ErrorCodeHeader] = "api.bad_request";
             await FaultWriter.WriteAsync(context, ex.StatusCode, ErrorMapping.FaultName(ErrorMapping.KindForStatus(ex.StatusCode)), ex.Message, context.RequestAborted);
             return;
         }
@@ -41,6 +43,7 @@ internal sealed class FaultMiddleware(RequestDelegate next, ILogger<FaultMiddlew
         {
             PlatformLog.UnhandledError(logger, context.Request.Method, context.Request.Path, ex);
             context.Response.Clear();
+            context.Response.Headers[ErrorMapping.ErrorCodeHeader] = "api.internal_error";
             await FaultWriter.WriteAsync(context, ErrorKind.Internal, FaultWriter.InternalErrorMessage, context.RequestAborted);
             return;
         }
@@ -55,6 +58,11 @@ internal sealed class FaultMiddleware(RequestDelegate next, ILogger<FaultMiddlew
                 _ => ReasonPhrases.GetReasonPhrase(status),
             };
             var faultName = status == 405 ? "badMethod" : ErrorMapping.FaultName(ErrorMapping.KindForStatus(status));
+            if (status is 404 or 405)
+            {
+                context.Response.Headers[ErrorMapping.ErrorCodeHeader] = status == 404 ? "api.no_route" : "api.bad_method";
+            }
+
             await FaultWriter.WriteAsync(context, status, faultName, message, context.RequestAborted);
         }
     }

@@ -1,4 +1,5 @@
 using Nimbus.Platform.Errors;
+using Nimbus.Shared;
 
 namespace Nimbus.Platform.Storage;
 
@@ -29,13 +30,16 @@ public sealed class StateDirectory : IDisposable
             : !string.IsNullOrWhiteSpace(environmentValue) ? environmentValue
             : DefaultPath);
 
-    /// <summary>Creates the directory if needed and writes, syncs and removes a probe file in it.</summary>
+    /// <summary>
+    /// Creates the directory if needed, owner-only (0700) from the start since it holds the cloud's secrets,
+    /// and writes, syncs and removes a probe file in it. An existing directory keeps the mode its owner gave it.
+    /// </summary>
     public static void EnsureWritable(string path)
     {
         var probe = System.IO.Path.Combine(path, $".write-probe-{Environment.ProcessId}");
         try
         {
-            Directory.CreateDirectory(path);
+            AtomicFile.CreateDirectory(path, AtomicFile.OwnerOnlyDirectory);
             using (var stream = new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None))
             {
                 stream.WriteByte(0);

@@ -13,6 +13,7 @@ public sealed class ClientConfigFilesTests
         var openrc = ClientConfigFiles.OpenRc(Settings, "p@ss'word");
         string[] expected =
         [
+            "unset ST_AUTH ST_USER ST_KEY ST_AUTH_VERSION",
             "export OS_AUTH_URL='http://127.0.0.1:8700/identity'",
             "export OS_USERNAME='admin'",
             "export OS_PASSWORD='p@ss'\\''word'",
@@ -24,6 +25,20 @@ public sealed class ClientConfigFilesTests
             "export OS_INTERFACE='public'",
         ];
         Assert.Equal(expected, openrc.TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
+    public async Task Openrc_sourced_after_a_swiftrc_leaves_no_swift_variable_behind()
+    {
+        using var home = new TempDirectory();
+        await ClientConfigFiles.WriteAsync(home.Path, Settings, "secret", CancellationToken.None);
+
+        var result = await HostProcess.RunAsync(
+            "bash", "-c", "export ST_AUTH=http://x/auth/v1.0 ST_USER=a:b ST_KEY=k ST_AUTH_VERSION=1.0; source \"$1\"; env", "bash", home.Combine("openrc"));
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.DoesNotContain("\nST_", "\n" + result.Output, StringComparison.Ordinal);
+        Assert.Contains("\nOS_PASSWORD=secret\n", result.Output, StringComparison.Ordinal);
     }
 
     [Fact]

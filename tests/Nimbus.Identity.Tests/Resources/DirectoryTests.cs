@@ -206,9 +206,24 @@ public abstract class DirectoryTests(DataProvider provider) : IAsyncLifetime
         Assert.Equal(9, endpoints.Count(e => e.Url.StartsWith("http://10.0.0.2:8700/", StringComparison.Ordinal)));
         Assert.Contains(endpoints, e => e.Id == handMade.Id && e.Url == "http://elsewhere:5000/identity");
         Assert.Equal(3, (await _directory.ListServicesAsync(null, null, CancellationToken.None)).Count);
-        Assert.Equal(["admin", "member", "reader"], (await _directory.ListRolesAsync(null, null, CancellationToken.None)).Select(r => r.Name));
+        Assert.Equal(["ResellerAdmin", "admin", "member", "reader"], (await _directory.ListRolesAsync(null, null, CancellationToken.None)).Select(r => r.Name).Order(StringComparer.Ordinal));
         var adminRoles = await _directory.EffectiveRolesAsync(first.AdminUserId, TargetType.Project, first.AdminProjectId, CancellationToken.None);
         Assert.Equal(["admin", "member", "reader"], adminRoles.Roles.Select(r => r.Name).Order());
+    }
+
+    [Fact]
+    public async Task Bootstrap_creates_the_ResellerAdmin_role_that_object_storage_gives_every_account()
+    {
+        var bootstrap = new IdentityBootstrap(_directory, NullLogger<IdentityBootstrap>.Instance);
+
+        await bootstrap.BootstrapAsync(new BootstrapSettings { PublicBaseUrl = new Uri("http://10.0.0.1:8700") }, CancellationToken.None);
+
+        var role = await _directory.FindRoleByNameAsync("ResellerAdmin", null, CancellationToken.None);
+        Assert.NotNull(role);
+        var adminUser = await _directory.FindUserByNameAsync("admin", IdentityDirectory.DefaultDomainId, CancellationToken.None);
+        var adminProject = await _directory.FindProjectByNameAsync("admin", IdentityDirectory.DefaultDomainId, CancellationToken.None);
+        var adminRoles = await _directory.EffectiveRolesAsync(adminUser!.Id, TargetType.Project, adminProject!.Id, CancellationToken.None);
+        Assert.DoesNotContain(adminRoles.Roles, r => r.Name == "ResellerAdmin");
     }
 
     private async Task<(Role Admin, Role Member, Role Reader)> StandardRolesAsync()

@@ -1,4 +1,4 @@
-using Nimbus.Objects.Cluster;
+using Nimbus.Platform.Contracts;
 
 namespace Nimbus.Client;
 
@@ -6,12 +6,12 @@ namespace Nimbus.Client;
 public sealed partial class NimbusClient
 {
     public Task<List<StorageNodeStatus>> ListStorageNodesAsync(CancellationToken cancellationToken) =>
-        GetJsonAsync("/objects/v1/nodes", ObjectsJson.Default.ListStorageNodeStatus, cancellationToken);
+        GetJsonAsync("/objects/v1/nodes", ContractsJson.Default.ListStorageNodeStatus, cancellationToken);
 
     /// <summary>Stops or starts one storage node: <paramref name="action"/> is "stop" or "start".</summary>
     public async Task<StorageNodeStatus> StorageNodeActionAsync(int node, string action, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/objects/v1/nodes/{node}/{action}");
-        return await ReadJsonAsync(request, ObjectsJson.Default.StorageNodeStatus, cancellationToken);
+        return await ReadJsonAsync(request, ContractsJson.Default.StorageNodeStatus, cancellationToken);
     }
 }

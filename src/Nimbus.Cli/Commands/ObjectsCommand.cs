@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Nimbus.Client;
-using Nimbus.Objects.Cluster;
+using Nimbus.Platform.Contracts;
 using Spectre.Console;
 
 namespace Nimbus.Cli.Commands;
@@ -35,7 +35,7 @@ internal static class ObjectsCommand
             var nodes = await client.ListStorageNodesAsync(ct);
             if (parse.GetValue(global.Json))
             {
-                await context.WriteJsonAsync(nodes, ObjectsJson.Default.ListStorageNodeStatus);
+                await context.WriteJsonAsync(nodes, ContractsJson.Default.ListStorageNodeStatus);
                 return 0;
             }
 
@@ -61,7 +61,7 @@ internal static class ObjectsCommand
             var status = await client.StorageNodeActionAsync(parse.GetValue(number), action, ct);
             if (parse.GetValue(global.Json))
             {
-                await context.WriteJsonAsync(status, ObjectsJson.Default.StorageNodeStatus);
+                await context.WriteJsonAsync(status, ContractsJson.Default.StorageNodeStatus);
                 return 0;
             }
 

@@ -1,4 +1,4 @@
-using Nimbus.Objects.Cluster;
+using Nimbus.Platform.Contracts;
 
 namespace Nimbus.Daemon.Objects;
 
@@ -16,18 +16,18 @@ internal static class ObjectsEndpoints
     {
         var objects = endpoints.MapGroup("/objects/v1").AddEndpointFilter(LocalOnly.FilterAsync);
         objects.MapGet("/nodes", (ObjectStorage storage) =>
-            Results.Json(storage.Nodes.Select(Describe).ToList(), ObjectsJson.Default.ListStorageNodeStatus));
+            Results.Json(storage.Nodes.Select(Describe).ToList(), ContractsJson.Default.ListStorageNodeStatus));
         objects.MapPost("/nodes/{node:int}/stop", async (ObjectStorage storage, int node, CancellationToken ct) =>
         {
             var host = storage.Node(node);
             await host.StopAsync(ct);
-            return Results.Json(Describe(host), ObjectsJson.Default.StorageNodeStatus);
+            return Results.Json(Describe(host), ContractsJson.Default.StorageNodeStatus);
         });
         objects.MapPost("/nodes/{node:int}/start", async (ObjectStorage storage, int node, CancellationToken ct) =>
         {
             var host = storage.Node(node);
             await host.StartAsync(ct);
-            return Results.Json(Describe(host), ObjectsJson.Default.StorageNodeStatus);
+            return Results.Json(Describe(host), ContractsJson.Default.StorageNodeStatus);
         });
         return endpoints;
     }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds (warnings are errors), checks formatting, publishes ./bin, runs every test project, and
-# ends with one line: "tests: N passed, M failed[, K skipped]". Exits non-zero on any failure or
-# when no test ran.
+# Installs every Debian package the suite needs, builds (warnings are errors), checks formatting,
+# publishes ./bin, builds the guest image, runs every test project, and ends with one line on stdout:
+# "tests: N passed, M failed[, K skipped]", the last line it prints. Progress goes to stderr. Exits
+# non-zero on any failure or when no test ran. No test installs anything: they run with
+# NIMBUS_NO_INSTALL=1, and the scripts they start (images/*.sh) are given --no-install.
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/common.sh
@@ -10,13 +12,16 @@ require_dotnet
 # virt-xml-validate (libvirt's own schemas) judges the XML Nimbus writes; QEMU runs the QMP and guest tests;
 # the swift client (python3-swiftclient) judges the object storage API and the openstack client
 # (python3-openstackclient) Identity and Images; PostgreSQL runs the data-layer tests on the second
-# engine; genisoimage makes the ISO images the format inspector is tested on.
-ensure_packages libvirt-clients libxml2-utils qemu-system-x86 qemu-utils python3-swiftclient python3-openstackclient postgresql genisoimage
+# engine; genisoimage makes the ISO images the format inspector is tested on; images/build.sh and
+# images/test-boot.sh (run by the guest image and QEMU tests) need their own host tools. One
+# ensure_packages call before anything else; it waits for another apt or dpkg to finish.
+ensure_packages libvirt-clients libxml2-utils qemu-system-x86 qemu-utils python3-swiftclient python3-openstackclient \
+  postgresql genisoimage "${IMAGE_BUILD_PACKAGES[@]}" "${IMAGE_BOOT_PACKAGES[@]}"
 
-echo "==> building (warnings are errors)"
+echo "==> building (warnings are errors)" >&2
 dotnet build Nimbus.slnx -c Debug --nologo -v quiet -warnaserror
 
-echo "==> checking formatting"
+echo "==> checking formatting" >&2
 if ! dotnet format Nimbus.slnx --verify-no-changes --no-restore -v quiet; then
   echo "test.sh: formatting differs from .editorconfig; run 'dotnet format Nimbus.slnx' and commit the result." >&2
   echo "tests: 0 passed, 1 failed"
@@ -25,10 +30,27 @@ fi
 
 publish_executables
 
-echo "==> running tests"
+# The guest image the QEMU tests boot: built (or found up to date) here, so that no test downloads
+# packages or spends its time limit on a build.
+echo "==> building the guest image" >&2
+if ! images/build.sh >/dev/null; then
+  echo "test.sh: images/build.sh failed; see above." >&2
+  echo "tests: 0 passed, 1 failed"
+  exit 1
+fi
+
+echo "==> running tests" >&2
+export NIMBUS_NO_INSTALL=1
 results=$(mktemp -d)
 postgres_dir=$(mktemp -d)
-trap 'scripts/test-postgres.sh stop "$postgres_dir" || true; rm -rf "$results"' EXIT
+# Stops the test cluster and removes the results, quietly (its messages would follow the summary
+# line); run before the summary, and by the trap when the script stops early.
+cleanup() {
+  local log
+  log=$(scripts/test-postgres.sh stop "$postgres_dir" 2>&1) || echo "$log" >&2
+  rm -rf "$results"
+}
+trap cleanup EXIT
 # A throwaway PostgreSQL cluster for every test project; TestDatabase makes a fresh database per test.
 postgres_line=$(scripts/test-postgres.sh start "$postgres_dir" | tail -n 1) || postgres_line=
 case "$postgres_line" in
@@ -64,6 +86,8 @@ for project in $(find tests -name '*.csproj' | sort); do
   skipped=$((skipped + $(count notExecuted)))
 done
 
+trap - EXIT
+cleanup
 summary="tests: $passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
 echo "$summary"

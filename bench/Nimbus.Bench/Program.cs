@@ -6,6 +6,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
     ["healthz"] = HealthzBenchmark.RunAsync,
     ["identity"] = IdentityBenchmark.RunAsync,
     ["images"] = ImagesBenchmark.RunAsync,
+    ["image-list"] = ImageListBenchmark.RunAsync,
     ["middleware"] = MiddlewareBenchmark.RunAsync,
     ["objects"] = ObjectsBenchmark.RunAsync,
     ["virt-start"] = VirtStartBenchmark.RunAsync,
@@ -21,6 +22,8 @@ if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
     Console.Error.WriteLine("                              tokens in process on one thread: issue/s, validate/s, and validate/s with N revocation events (10,000);");
     Console.Error.WriteLine("                              then over HTTP against nimbusd: issue/s, GET /v3/auth/tokens at concurrency 16 before and after N revocations");
     Console.Error.WriteLine("  images [--gib G]            1 GiB image upload and download through the Image API beside a plain file copy (read, write, fsync) on the same disk");
+    Console.Error.WriteLine("  image-list [--images N] [--runs R]");
+    Console.Error.WriteLine("                              GET /image/v2/images?limit=100 with N images (100,000) in the catalogue: first and middle pages, admin and member; R runs each (200)");
     Console.Error.WriteLine("  middleware                  the per-request cost of the platform middleware, in process (BenchmarkDotNet)");
     Console.Error.WriteLine("  objects [--small N] [--large-mib M] [--large K] [--listing L] [--stream-gib G] [--nimbus-only]");
     Console.Error.WriteLine("                              the Swift API under the same load, nimbusd beside OpenStack Swift (bench/swift/cluster.sh): 4 KiB objects at");

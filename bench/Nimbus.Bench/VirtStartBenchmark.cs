@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Nimbus.Cli;
 using Nimbus.Shared;
 using Nimbus.TestSupport;
 

@@ -1,4 +1,4 @@
-using Nimbus.Identity.Tokens;
+using Nimbus.Platform.Contracts;
 
 namespace Nimbus.Client;
 
@@ -6,12 +6,12 @@ namespace Nimbus.Client;
 public sealed partial class NimbusClient
 {
     public Task<TokenKeysStatus> GetTokenKeysAsync(CancellationToken cancellationToken) =>
-        GetJsonAsync("/identity-admin/v1/token-keys", IdentityAdminJson.Default.TokenKeysStatus, cancellationToken);
+        GetJsonAsync("/identity-admin/v1/token-keys", ContractsJson.Default.TokenKeysStatus, cancellationToken);
 
     /// <summary>Rotates the keys: the staged key starts signing, a new one is staged, the oldest beyond the limit goes.</summary>
     public async Task<TokenKeysStatus> RotateTokenKeysAsync(CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/identity-admin/v1/token-keys/rotate");
-        return await ReadJsonAsync(request, IdentityAdminJson.Default.TokenKeysStatus, cancellationToken);
+        return await ReadJsonAsync(request, ContractsJson.Default.TokenKeysStatus, cancellationToken);
     }
 }

@@ -1,5 +1,5 @@
 using System.Net.Http.Json;
-using Nimbus.Objects.Cluster;
+using Nimbus.Platform.Contracts;
 
 namespace Nimbus.Client;
 
@@ -7,26 +7,26 @@ namespace Nimbus.Client;
 public sealed partial class NimbusClient
 {
     public Task<List<StorageNodeStatus>> ListStorageNodesAsync(CancellationToken cancellationToken) =>
-        GetJsonAsync("/objects/v1/nodes", ObjectsJson.Default.ListStorageNodeStatus, cancellationToken);
+        GetJsonAsync("/objects/v1/nodes", ContractsJson.Default.ListStorageNodeStatus, cancellationToken);
 
     /// <summary>Stops or starts one storage node: <paramref name="action"/> is "stop" or "start".</summary>
     public async Task<StorageNodeStatus> StorageNodeActionAsync(int node, string action, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/objects/v1/nodes/{node}/{action}");
-        return await ReadJsonAsync(request, ObjectsJson.Default.StorageNodeStatus, cancellationToken);
+        return await ReadJsonAsync(request, ContractsJson.Default.StorageNodeStatus, cancellationToken);
     }
 
     public Task<List<TempAuthUserStatus>> ListTempAuthUsersAsync(CancellationToken cancellationToken) =>
-        GetJsonAsync("/objects/v1/tempauth/users", ObjectsJson.Default.ListTempAuthUserStatus, cancellationToken);
+        GetJsonAsync("/objects/v1/tempauth/users", ContractsJson.Default.ListTempAuthUserStatus, cancellationToken);
 
     /// <summary>Adds a tempauth user; the answer carries its key, the only time it is shown.</summary>
     public async Task<TempAuthUserStatus> AddTempAuthUserAsync(TempAuthUserRequest user, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/objects/v1/tempauth/users")
         {
-            Content = JsonContent.Create(user, ObjectsJson.Default.TempAuthUserRequest),
+            Content = JsonContent.Create(user, ContractsJson.Default.TempAuthUserRequest),
         };
-        return await ReadJsonAsync(request, ObjectsJson.Default.TempAuthUserStatus, cancellationToken);
+        return await ReadJsonAsync(request, ContractsJson.Default.TempAuthUserStatus, cancellationToken);
     }
 
     /// <summary>Gives a tempauth user a new key (<paramref name="key"/> null makes one up); the answer carries it.</summary>
@@ -34,9 +34,9 @@ public sealed partial class NimbusClient
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/objects/v1/tempauth/users/{Uri.EscapeDataString(account)}/{Uri.EscapeDataString(user)}/key")
         {
-            Content = JsonContent.Create(new TempAuthKeyRequest(key), ObjectsJson.Default.TempAuthKeyRequest),
+            Content = JsonContent.Create(new TempAuthKeyRequest(key), ContractsJson.Default.TempAuthKeyRequest),
         };
-        return await ReadJsonAsync(request, ObjectsJson.Default.TempAuthUserStatus, cancellationToken);
+        return await ReadJsonAsync(request, ContractsJson.Default.TempAuthUserStatus, cancellationToken);
     }
 
     public async Task RemoveTempAuthUserAsync(string account, string user, CancellationToken cancellationToken)

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Net.WebSockets;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Nimbus.Platform.Errors;
 using Nimbus.Platform.Health;
 
@@ -92,8 +94,40 @@ public sealed partial class NimbusClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 
+    /// <summary>GET <paramref name="path"/> and read its JSON body as <paramref name="type"/> says; fault bodies become exceptions.</summary>
+    public async Task<T> GetJsonAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        return await ReadJsonAsync(request, type, cancellationToken);
+    }
+
+    /// <summary>Sends <paramref name="request"/> and reads its JSON answer as <paramref name="type"/> says; fault bodies become exceptions.</summary>
+    public async Task<T> ReadJsonAsync<T>(HttpRequestMessage request, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        using var response = await SendCheckedAsync(request, cancellationToken);
+        return await response.Content.ReadFromJsonAsync(type, cancellationToken)
+            ?? throw new ServiceUnavailableException("client.bad_response", $"{request.RequestUri} answered with an empty body");
+    }
+
+    /// <summary>GET <paramref name="path"/> and its body as text; fault bodies become exceptions.</summary>
+    public async Task<string> GetTextAsync(string path, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        using var response = await SendCheckedAsync(request, cancellationToken);
+        return await response.Content.ReadAsStringAsync(cancellationToken);
+    }
+
+    /// <summary>Opens <paramref name="socket"/> to <paramref name="path"/> over this client's transport (TCP or the unix socket).</summary>
+    public Task ConnectWebSocketAsync(ClientWebSocket socket, string path, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        var uri = new Uri(new Uri(BaseUrl.ToString().Replace("http://", "ws://", StringComparison.Ordinal)), path);
+        return socket.ConnectAsync(uri, new HttpMessageInvoker(_handler, disposeHandler: false), cancellationToken);
+    }
+
     /// <summary>Sends a request and returns the response when it succeeded; fault bodies become exceptions.</summary>
-    private async Task<HttpResponseMessage> SendCheckedAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    public async Task<HttpResponseMessage> SendCheckedAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var response = await SendAsync(request, cancellationToken);
         if (response.IsSuccessStatusCode)

@@ -16,9 +16,9 @@ internal static partial class Executables
         HostProcess.Start(Info(path, args, environment));
 
     /// <summary>Runs a program to completion and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string path, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string path, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? limit = null)
     {
-        var result = await HostProcess.RunAsync(Info(path, args, environment), TimeSpan.FromMinutes(2));
+        var result = await HostProcess.RunAsync(Info(path, args, environment), limit ?? TimeSpan.FromMinutes(2));
         return (result.ExitCode, result.Output, result.Error);
     }
 

@@ -12,8 +12,9 @@ public sealed class VirtQemuTests
     {
         using var home = new TempDirectory();
         var env = new Dictionary<string, string> { ["NIMBUS_HOME"] = home.Path };
-        var (buildExit, image, buildError) = await Executables.RunAsync(Path.Combine(LocalMachine.RepositoryRoot, "images", "build.sh"), []);
+        var (buildExit, image, buildError) = await Executables.RunAsync(Path.Combine(LocalMachine.RepositoryRoot, "images", "build.sh"), ["--no-install"]);
         Assert.True(buildExit == 0, buildError);
+        Assert.True(File.Exists(image.Trim()), $"images/build.sh printed '{image}' on stdout, which is not the image's path");
         var disk = home.Combine("web.qcow2");
         var (overlayExit, _, overlayError) = await Executables.RunAsync("/usr/bin/qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", image.Trim(), disk]);
         Assert.True(overlayExit == 0, overlayError);
@@ -26,7 +27,7 @@ public sealed class VirtQemuTests
         Assert.Equal("Domain 'web' started\n", await VirshAsync(env, "start", "web"));
         await WaitForConsoleAsync(Path.Combine(home.Path, "virt", "qemu", "log", "web.console.log"), "nimbus-guest: up");
         var pid = await GuestPidAsync(env, home.Path);
-        Assert.Contains("Linux", await ConsoleSessionAsync(env, "web", "root\n", "uname -s\n"), StringComparison.Ordinal);
+        Assert.Contains("Linux", await ConsoleSessionAsync(env, "web", ("root\n", ":~# "), ("uname -s\n", "Linux")), StringComparison.Ordinal);
 
         Executables.Signal(first.Process, Executables.SigTerm);
         Assert.Equal(0, await first.WaitForExitAsync());
@@ -47,8 +48,12 @@ public sealed class VirtQemuTests
         Assert.Equal("shut off (destroyed)\n", await VirshAsync(env, "domstate", "web", "--reason"));
     }
 
-    /// <summary>Types <paramref name="lines"/> into the guest's console through nimbus virt console, then detaches with Ctrl+].</summary>
-    private static async Task<string> ConsoleSessionAsync(Dictionary<string, string> env, string domain, params string[] lines)
+    /// <summary>
+    /// Types each step's input into the guest's console through nimbus virt console until its expected
+    /// text shows (typing it again every few seconds: a getty that was respawning drops what it missed),
+    /// then detaches with Ctrl+].
+    /// </summary>
+    private static async Task<string> ConsoleSessionAsync(Dictionary<string, string> env, string domain, params (string Input, string Expected)[] steps)
     {
         using var process = Executables.Start(Executables.Cli, ["virt", "console", domain], env);
         var output = new System.Text.StringBuilder();
@@ -65,17 +70,19 @@ public sealed class VirtQemuTests
             }
         });
         var error = process.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        foreach (var line in lines)
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        foreach (var (input, expected) in steps)
         {
-            await Task.Delay(1000, limit.Token);
-            await process.StandardInput.WriteAsync(line);
-            await process.StandardInput.FlushAsync(limit.Token);
-        }
-
-        while (!limit.IsCancellationRequested && !Snapshot().Contains("Linux", StringComparison.Ordinal))
-        {
-            await Task.Delay(100, CancellationToken.None);
+            var from = Snapshot().Length;
+            while (!Snapshot()[from..].Contains(expected, StringComparison.Ordinal))
+            {
+                await process.StandardInput.WriteAsync(input);
+                await process.StandardInput.FlushAsync(limit.Token);
+                for (var poll = 0; poll < 50 && !Snapshot()[from..].Contains(expected, StringComparison.Ordinal); poll++)
+                {
+                    await Task.Delay(100, limit.Token);
+                }
+            }
         }
 
         await process.StandardInput.WriteAsync('\u001d');

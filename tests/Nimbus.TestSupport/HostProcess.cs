@@ -32,11 +32,23 @@ public static class HostProcess
 
     public static async Task<ProcessResult> RunAsync(ProcessStartInfo info, TimeSpan? limit = null)
     {
+        ArgumentNullException.ThrowIfNull(info);
         using var process = Start(info);
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(limit ?? DefaultLimit);
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Not left running behind the test: it would hold ports, files and the cores the next tests need.
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+            throw new TimeoutException($"{info.FileName} {string.Join(' ', info.ArgumentList)} did not finish within {(limit ?? DefaultLimit).TotalMinutes:0.#} minutes; its stderr: {await error}");
+        }
+
         return new ProcessResult(process.ExitCode, await output, await error);
     }
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Nimbus.Client;
-using Nimbus.Identity.Tokens;
+using Nimbus.Platform.Contracts;
 
 namespace Nimbus.Cli.Commands;
 
@@ -38,7 +38,7 @@ internal static class IdentityCommand
     {
         if (json)
         {
-            await context.WriteJsonAsync(status, IdentityAdminJson.Default.TokenKeysStatus);
+            await context.WriteJsonAsync(status, ContractsJson.Default.TokenKeysStatus);
             return 0;
         }
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Nimbus.Client;
-using Nimbus.Objects.Cluster;
+using Nimbus.Platform.Contracts;
 using Spectre.Console;
 
 namespace Nimbus.Cli.Commands;
@@ -74,7 +74,7 @@ internal static class ObjectsCommand
             var users = await client.ListTempAuthUsersAsync(ct);
             if (parse.GetValue(global.Json))
             {
-                await context.WriteJsonAsync(users, ObjectsJson.Default.ListTempAuthUserStatus);
+                await context.WriteJsonAsync(users, ContractsJson.Default.ListTempAuthUserStatus);
                 return 0;
             }
 
@@ -158,7 +158,7 @@ internal static class ObjectsCommand
     {
         if (parse.GetValue(global.Json))
         {
-            await context.WriteJsonAsync(status, ObjectsJson.Default.TempAuthUserStatus);
+            await context.WriteJsonAsync(status, ContractsJson.Default.TempAuthUserStatus);
             return 0;
         }
 
@@ -195,7 +195,7 @@ internal static class ObjectsCommand
             var nodes = await client.ListStorageNodesAsync(ct);
             if (parse.GetValue(global.Json))
             {
-                await context.WriteJsonAsync(nodes, ObjectsJson.Default.ListStorageNodeStatus);
+                await context.WriteJsonAsync(nodes, ContractsJson.Default.ListStorageNodeStatus);
                 return 0;
             }
 
@@ -221,7 +221,7 @@ internal static class ObjectsCommand
             var status = await client.StorageNodeActionAsync(parse.GetValue(number), action, ct);
             if (parse.GetValue(global.Json))
             {
-                await context.WriteJsonAsync(status, ObjectsJson.Default.StorageNodeStatus);
+                await context.WriteJsonAsync(status, ContractsJson.Default.StorageNodeStatus);
                 return 0;
             }
 

@@ -1,4 +1,5 @@
 using Nimbus.Identity.Tokens;
+using Nimbus.Platform.Contracts;
 
 namespace Nimbus.Daemon.Identity;
 
@@ -11,12 +12,14 @@ internal static class IdentityAdminEndpoints
     public static IEndpointRouteBuilder MapIdentityAdmin(this IEndpointRouteBuilder endpoints)
     {
         var admin = endpoints.MapGroup("/identity-admin/v1").AddEndpointFilter(LocalOnly.FilterAsync);
-        admin.MapGet("/token-keys", (TokenKeyRing keys) => Results.Json(TokenKeysStatus.Of(keys), IdentityAdminJson.Default.TokenKeysStatus));
+        admin.MapGet("/token-keys", (TokenKeyRing keys) => Results.Json(Status(keys), ContractsJson.Default.TokenKeysStatus));
         admin.MapPost("/token-keys/rotate", async (TokenKeyRing keys, CancellationToken ct) =>
         {
             await keys.RotateAsync(ct);
-            return Results.Json(TokenKeysStatus.Of(keys), IdentityAdminJson.Default.TokenKeysStatus);
+            return Results.Json(Status(keys), ContractsJson.Default.TokenKeysStatus);
         });
         return endpoints;
     }
+
+    private static TokenKeysStatus Status(TokenKeyRing ring) => new(ring.Directory, ring.PrimaryIndex, ring.KeyIndexes);
 }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using Nimbus.Objects.Cluster;
 using Nimbus.Objects.Middleware;
+using Nimbus.Platform.Contracts;
 using Nimbus.Platform.Errors;
 
 namespace Nimbus.Daemon.Objects;
@@ -20,32 +20,32 @@ internal static class ObjectsEndpoints
     {
         var objects = endpoints.MapGroup("/objects/v1").AddEndpointFilter(LocalOnly.FilterAsync);
         objects.MapGet("/nodes", (ObjectStorage storage) =>
-            Results.Json(storage.Nodes.Select(Describe).ToList(), ObjectsJson.Default.ListStorageNodeStatus));
+            Results.Json(storage.Nodes.Select(Describe).ToList(), ContractsJson.Default.ListStorageNodeStatus));
         objects.MapPost("/nodes/{node:int}/stop", async (ObjectStorage storage, int node, CancellationToken ct) =>
         {
             var host = storage.Node(node);
             await host.StopAsync(ct);
-            return Results.Json(Describe(host), ObjectsJson.Default.StorageNodeStatus);
+            return Results.Json(Describe(host), ContractsJson.Default.StorageNodeStatus);
         });
         objects.MapPost("/nodes/{node:int}/start", async (ObjectStorage storage, int node, CancellationToken ct) =>
         {
             var host = storage.Node(node);
             await host.StartAsync(ct);
-            return Results.Json(Describe(host), ObjectsJson.Default.StorageNodeStatus);
+            return Results.Json(Describe(host), ContractsJson.Default.StorageNodeStatus);
         });
         objects.MapGet("/tempauth/users", (ObjectStorage storage) =>
-            Results.Json(storage.TempAuthUsers.Current.Users.Select(u => Describe(u, withKey: false)).ToList(), ObjectsJson.Default.ListTempAuthUserStatus));
+            Results.Json(storage.TempAuthUsers.Current.Users.Select(u => Describe(u, withKey: false)).ToList(), ContractsJson.Default.ListTempAuthUserStatus));
         objects.MapPost("/tempauth/users", async (HttpContext context, ObjectStorage storage, CancellationToken ct) =>
         {
-            var request = await ReadBodyAsync(context, ObjectsJson.Default.TempAuthUserRequest, ct);
+            var request = await ReadBodyAsync(context, ContractsJson.Default.TempAuthUserRequest, ct);
             var added = await storage.TempAuthUsers.AddUserAsync(request.Account ?? string.Empty, request.User ?? string.Empty, request.Key, request.Groups ?? [], ct);
-            return Results.Json(Describe(added, withKey: true), ObjectsJson.Default.TempAuthUserStatus, statusCode: StatusCodes.Status201Created);
+            return Results.Json(Describe(added, withKey: true), ContractsJson.Default.TempAuthUserStatus, statusCode: StatusCodes.Status201Created);
         });
         objects.MapPost("/tempauth/users/{account}/{user}/key", async (HttpContext context, ObjectStorage storage, string account, string user, CancellationToken ct) =>
         {
-            var request = await ReadBodyAsync(context, ObjectsJson.Default.TempAuthKeyRequest, ct);
+            var request = await ReadBodyAsync(context, ContractsJson.Default.TempAuthKeyRequest, ct);
             var changed = await storage.SetTempAuthKeyAsync(account, user, request.Key, ct);
-            return Results.Json(Describe(changed, withKey: true), ObjectsJson.Default.TempAuthUserStatus);
+            return Results.Json(Describe(changed, withKey: true), ContractsJson.Default.TempAuthUserStatus);
         });
         objects.MapDelete("/tempauth/users/{account}/{user}", async (ObjectStorage storage, string account, string user, CancellationToken ct) =>
         {

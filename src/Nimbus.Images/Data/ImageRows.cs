@@ -32,19 +32,25 @@ internal static class ImageRows
     }
 
     /// <summary>
-    /// Every image <paramref name="project"/> might see (all of them for <paramref name="everything"/>),
-    /// with the project's membership status of each; the service narrows by visibility and filters.
+    /// Up to <paramref name="limit"/> images of the listing <paramref name="query"/> asks for, as
+    /// <paramref name="project"/> (every project's for <paramref name="admin"/>) sees it, after
+    /// <paramref name="marker"/>: paged in the database (<see cref="ImageListing"/>).
     /// </summary>
-    public static async Task<IReadOnlyList<(Image Image, string? MemberStatus)>> CandidatesAsync(DataSession session, string? project, bool everything)
+    public static async Task<IReadOnlyList<Image>> PageAsync(DataSession session, ImageListQuery query, string? project, bool admin, Image? marker, int limit)
     {
-        var where = everything ? string.Empty : "WHERE i.owner = @project OR i.visibility IN ('public', 'community') OR m.member IS NOT NULL";
-        var from = $"FROM images i LEFT JOIN image_members m ON m.image_id = i.id AND m.member = @project {where}";
-        var rows = await session.QueryAsync<ImageRow>($"SELECT {Columns}, m.status AS MemberStatus {from}", new { project });
-        var properties = (await session.QueryAsync<PropertyRow>($"SELECT p.image_id AS ImageId, p.name AS Name, p.value AS Value FROM image_properties p WHERE p.image_id IN (SELECT i.id {from})", new { project }))
+        var (sql, args) = ImageListing.Build(query, project, admin, marker, limit, Columns);
+        var rows = await session.QueryAsync<ImageRow>(sql, args);
+        if (rows.Count == 0)
+        {
+            return [];
+        }
+
+        var ids = rows.Select(r => r.Id).ToArray();
+        var properties = (await session.QueryAsync<PropertyRow>("SELECT image_id AS ImageId, name AS Name, value AS Value FROM image_properties WHERE image_id IN @ids", new { ids }))
             .ToLookup(p => p.ImageId, StringComparer.Ordinal);
-        var tags = (await session.QueryAsync<TagRow>($"SELECT t.image_id AS ImageId, t.tag AS Tag FROM image_tags t WHERE t.image_id IN (SELECT i.id {from})", new { project }))
+        var tags = (await session.QueryAsync<TagRow>("SELECT image_id AS ImageId, tag AS Tag FROM image_tags WHERE image_id IN @ids", new { ids }))
             .ToLookup(t => t.ImageId, StringComparer.Ordinal);
-        return [.. rows.Select(r => (r.ToImage(properties[r.Id], tags[r.Id]), r.MemberStatus))];
+        return [.. rows.Select(r => r.ToImage(properties[r.Id], tags[r.Id]))];
     }
 
     public static async Task InsertAsync(DataSession session, Image image)
@@ -255,8 +261,6 @@ internal static class ImageRows
         public long CreatedAt { get; set; }
 
         public long UpdatedAt { get; set; }
-
-        public string? MemberStatus { get; set; }
 
         public Image ToImage(IEnumerable<PropertyRow> properties, IEnumerable<TagRow> tags) => new()
         {

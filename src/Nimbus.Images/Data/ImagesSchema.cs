@@ -71,5 +71,9 @@ internal static class ImagesSchema
             );
             CREATE INDEX image_tasks_image ON image_tasks (image_id);
             """),
+        new(3, "listing indexes: the default order (newest first) and by name", """
+            CREATE INDEX images_listing ON images (created_at, id COLLATE BINARY);
+            CREATE INDEX images_by_name ON images (name COLLATE BINARY, id COLLATE BINARY);
+            """),
     ];
 }

@@ -9,7 +9,9 @@ internal sealed record SortKey(string Key, bool Descending);
 
 /// <summary>
 /// GET /v2/images parameters as a typed query (api-ref "List images"): filters, sort keys,
-/// limit and marker. Parsing refuses what Glance refuses, with its messages.
+/// limit and marker. Parsing refuses what Glance refuses, with its messages. <see cref="Shows"/>,
+/// <see cref="Matches"/> and <see cref="Compare"/> state the listing's rules on one image; the
+/// database applies the same rules in SQL (Data/ImageListing), and tests hold the two equal.
 /// </summary>
 internal sealed record ImageListQuery
 {
@@ -136,7 +138,37 @@ internal sealed record ImageListQuery
         };
     }
 
-    /// <summary>Whether <paramref name="image"/> passes every filter except visibility, which the service decides.</summary>
+    /// <summary>
+    /// Whether the image belongs in the listing of <paramref name="project"/> (of an administrator:
+    /// <paramref name="admin"/>) for the query's visibility and member_status, given that project's
+    /// membership of it (<paramref name="memberStatus"/>).
+    /// </summary>
+    public bool Shows(Image image, string? project, bool admin, string? memberStatus)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (Visibility is { } wanted && wanted != "all" && image.Visibility != wanted)
+        {
+            return false;
+        }
+
+        if (admin)
+        {
+            return true;
+        }
+
+        var owns = project is not null && string.Equals(image.Owner, project, StringComparison.Ordinal);
+        var memberMatches = memberStatus is not null && (MemberStatus == "all" || memberStatus == MemberStatus);
+        return image.Visibility switch
+        {
+            ImageVisibility.Public => true,
+            // Others' community images show only when asked for, so they do not crowd every listing.
+            ImageVisibility.Community => owns || Visibility is ImageVisibility.Community or "all",
+            ImageVisibility.Shared => owns || memberMatches,
+            _ => owns,
+        };
+    }
+
+    /// <summary>Whether <paramref name="image"/> passes every filter except visibility (<see cref="Shows"/>).</summary>
     public bool Matches(Image image)
     {
         ArgumentNullException.ThrowIfNull(image);

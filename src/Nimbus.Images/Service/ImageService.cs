@@ -110,21 +110,23 @@ internal sealed partial class ImageService
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(query);
         ImagePolicy.Table.Enforce(caller, ImagePolicy.GetImages, new PolicyTarget(ProjectId: caller.ProjectId));
-        var candidates = await _database.ReadAsync(session => ImageRows.CandidatesAsync(session, caller.ProjectId, caller.IsAdmin), cancellationToken);
+        var page = await _database.ReadAsync(
+            async session =>
+            {
+                Image? marker = null;
+                if (query.Marker is { } markerId)
+                {
+                    // The marker must be an image the caller may see, listed or not (Glance's rule).
+                    (marker, _) = await FindVisibleAsync(session, caller, markerId, () => new InvalidInputException("images.bad_marker", $"Invalid marker. Image {markerId} could not be found."));
+                }
 
-        // Image catalogues are small (thousands), and sorting here keeps the order identical on
-        // both engines, whose text collations differ.
-        var listed = candidates.Where(c => Listed(caller, query, c.Image, c.MemberStatus) && query.Matches(c.Image)).Select(c => c.Image).ToList();
-        listed.Sort(query.Compare);
-        if (query.Marker is { } markerId)
-        {
-            var marker = candidates.FirstOrDefault(c => c.Image.Id == markerId && Visible(caller, c.Image, c.MemberStatus)).Image
-                ?? throw new InvalidInputException("images.bad_marker", $"Invalid marker. Image {markerId} could not be found.");
-            listed = [.. listed.Where(i => query.Compare(i, marker) > 0)];
-        }
+                // One row more than the page tells whether another page follows.
+                return await ImageRows.PageAsync(session, query, caller.ProjectId, caller.IsAdmin, marker, query.Limit + 1);
+            },
+            cancellationToken);
 
-        var page = listed.Take(query.Limit).ToList();
-        return new ImagePage(page, listed.Count > page.Count && page.Count > 0 ? page[^1].Id : null);
+        var shown = page.Take(query.Limit).ToList();
+        return new ImagePage(shown, page.Count > shown.Count && shown.Count > 0 ? shown[^1].Id : null);
     }
 
     public async Task<Image> UpdateAsync(AuthContext caller, string id, IReadOnlyList<PatchOperation> operations, CancellationToken cancellationToken)
@@ -186,14 +188,17 @@ internal sealed partial class ImageService
     }
 
     /// <summary>The image if the caller can see it, with the caller's membership; 404 otherwise, as Glance hides what is not yours.</summary>
-    private static async Task<(Image Image, ImageMember? Membership)> FindVisibleAsync(DataSession session, AuthContext caller, string id)
+    private static Task<(Image Image, ImageMember? Membership)> FindVisibleAsync(DataSession session, AuthContext caller, string id) =>
+        FindVisibleAsync(session, caller, id, () => NoImage(id));
+
+    private static async Task<(Image Image, ImageMember? Membership)> FindVisibleAsync(DataSession session, AuthContext caller, string id, Func<Exception> missing)
     {
         ArgumentNullException.ThrowIfNull(caller);
         var image = await ImageRows.FindAsync(session, id);
         var membership = image is not null && caller.ProjectId is { } project ? await ImageRows.FindMemberAsync(session, id, project) : null;
         if (image is null || !Visible(caller, image, membership?.Status))
         {
-            throw NoImage(id);
+            throw missing();
         }
 
         return (image, membership);
@@ -207,30 +212,6 @@ internal sealed partial class ImageService
         || Owns(caller, image)
         || image.Visibility is ImageVisibility.Public or ImageVisibility.Community
         || (image.Visibility == ImageVisibility.Shared && memberStatus is not null);
-
-    /// <summary>Whether the image belongs in the caller's listing for the query's visibility and member_status.</summary>
-    private static bool Listed(AuthContext caller, ImageListQuery query, Image image, string? memberStatus)
-    {
-        if (query.Visibility is { } wanted && wanted != "all" && image.Visibility != wanted)
-        {
-            return false;
-        }
-
-        if (caller.IsAdmin)
-        {
-            return true;
-        }
-
-        var memberMatches = memberStatus is not null && (query.MemberStatus == "all" || memberStatus == query.MemberStatus);
-        return image.Visibility switch
-        {
-            ImageVisibility.Public => true,
-            // Others' community images show only when asked for, so they do not crowd every listing.
-            ImageVisibility.Community => Owns(caller, image) || query.Visibility is ImageVisibility.Community or "all",
-            ImageVisibility.Shared => Owns(caller, image) || memberMatches,
-            _ => Owns(caller, image),
-        };
-    }
 
     private static bool Owns(AuthContext caller, Image image) =>
         caller.ProjectId is not null && string.Equals(image.Owner, caller.ProjectId, StringComparison.Ordinal);

@@ -6,7 +6,8 @@ namespace Nimbus.Platform.Data;
 /// <summary>
 /// One connection (and, for writes, one transaction) handed to a service's data code. The SQL is
 /// the same on every engine; parameters are named <c>@name</c> and bound from an object's
-/// properties (Dapper), lists expand for <c>IN @ids</c>.
+/// properties (Dapper), lists expand for <c>IN @ids</c>, and <c>COLLATE BINARY</c> orders text by
+/// byte on every engine.
 /// </summary>
 public sealed class DataSession
 {

@@ -121,9 +121,17 @@ internal sealed partial class PostgresDatabase : Database
     /// <summary>
     /// Dapper expands <c>IN @ids</c> into one parameter per item on SQLite, but hands Npgsql the
     /// list as one array parameter, and <c>IN $1</c> is not PostgreSQL; <c>= ANY($1)</c> is the same test.
+    /// SQLite's <c>COLLATE BINARY</c> (byte order) is PostgreSQL's <c>COLLATE "C"</c>.
     /// </summary>
-    private static string Dialect(string sql) =>
-        sql.Contains('@', StringComparison.Ordinal) ? InList().Replace(sql, match => (match.Groups["not"].Success ? "<> ALL(@" : "= ANY(@") + match.Groups["name"].Value + ")") : sql;
+    private static string Dialect(string sql)
+    {
+        if (sql.Contains("COLLATE BINARY", StringComparison.Ordinal))
+        {
+            sql = sql.Replace("COLLATE BINARY", "COLLATE \"C\"", StringComparison.Ordinal);
+        }
+
+        return sql.Contains('@', StringComparison.Ordinal) ? InList().Replace(sql, match => (match.Groups["not"].Success ? "<> ALL(@" : "= ANY(@") + match.Groups["name"].Value + ")") : sql;
+    }
 
     [GeneratedRegex(@"\b(?<not>NOT\s+)?IN\s+@(?<name>[A-Za-z_][A-Za-z0-9_]*)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex InList();

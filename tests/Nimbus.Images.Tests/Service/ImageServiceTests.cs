@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -411,6 +412,112 @@ public abstract class ImageServiceTests : IAsyncLifetime
         Assert.Equal(created.Select(i => i.Id).Reverse(), await ListIdsAsync(MemberA));
         var error = await Assert.ThrowsAsync<InvalidInputException>(() => Images.ListAsync(MemberA, Query(("marker", Guid.NewGuid().ToString())), default));
         Assert.StartsWith("Invalid marker.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Listing_pages_from_the_database_hold_exactly_the_images_the_listing_rules_show_in_their_order()
+    {
+        var random = new Random(11);
+        var images = new List<Image>();
+        var members = new Dictionary<(string Image, string Project), string>();
+        string?[] names = [null, "", "alpha", "Alpha", "beta", "_b", "é", "beta"];
+        string[] visibilities = [ImageVisibility.Public, ImageVisibility.Community, ImageVisibility.Shared, ImageVisibility.Private];
+        string?[] owners = [ProjectA, ProjectB, ProjectC, null];
+        var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        for (var n = 0; n < 60; n++)
+        {
+            var id = Guid.NewGuid().ToString("D");
+            var created = start.AddSeconds(random.Next(0, 20));
+            images.Add(new Image
+            {
+                Id = id,
+                Name = names[random.Next(names.Length)],
+                Status = random.Next(3) == 0 ? ImageStatus.Queued : ImageStatus.Active,
+                DiskFormat = random.Next(3) == 0 ? null : random.Next(2) == 0 ? "raw" : "qcow2",
+                ContainerFormat = random.Next(3) == 0 ? null : "bare",
+                Visibility = visibilities[random.Next(visibilities.Length)],
+                Protected = random.Next(4) == 0,
+                MinDisk = random.Next(3),
+                MinRam = random.Next(3),
+                Size = random.Next(3) == 0 ? null : random.Next(0, 4) * 100,
+                Owner = owners[random.Next(owners.Length)],
+                OsHidden = random.Next(6) == 0,
+                CreatedAt = created,
+                UpdatedAt = created.AddSeconds(random.Next(0, 5)),
+                Tags = random.Next(2) == 0 ? ["x"] : random.Next(2) == 0 ? ["x", "y"] : [],
+                Properties = random.Next(2) == 0 ? ImmutableSortedDictionary<string, string>.Empty.Add("os_distro", random.Next(2) == 0 ? "debian" : "cirros") : ImmutableSortedDictionary<string, string>.Empty,
+            });
+            foreach (var project in new[] { ProjectA, ProjectB })
+            {
+                if (random.Next(3) == 0)
+                {
+                    members[(id, project)] = MemberStatus.All[random.Next(MemberStatus.All.Length)];
+                }
+            }
+        }
+
+        await Database.WriteAsync(
+            async session =>
+            {
+                foreach (var image in images)
+                {
+                    await ImageRows.InsertAsync(session, image);
+                }
+
+                foreach (var ((image, project), status) in members)
+                {
+                    await ImageRows.InsertMemberAsync(session, new ImageMember(image, project, status, start, start));
+                }
+            },
+            default);
+
+        (string, string)[][] queries =
+        [
+            [],
+            [("sort", "name:asc,size:desc")],
+            [("sort", "name:desc,disk_format:asc,created_at:asc")],
+            [("sort_key", "size"), ("sort_dir", "asc")],
+            [("sort", "owner:asc,visibility:desc,protected:asc,min_ram:desc")],
+            [("sort", "container_format:desc,updated_at:desc")],
+            [("visibility", "all"), ("sort", "virtual_size:asc,status:desc")],
+            [("visibility", "community")],
+            [("visibility", "shared"), ("member_status", "all")],
+            [("visibility", "shared"), ("member_status", "pending"), ("sort", "name")],
+            [("visibility", "private")],
+            [("tag", "x"), ("tag", "y"), ("sort", "name:asc")],
+            [("os_distro", "debian"), ("protected", "false")],
+            [("os_hidden", "true")],
+            [("name", "in:alpha,beta,\"\""), ("sort", "name:asc")],
+            [("size_min", "100"), ("size_max", "200"), ("sort", "size:asc")],
+            [("created_at", "gte:2026-01-01T00:00:05.0005Z"), ("min_ram", "neq:1")],
+            [("updated_at", "lt:2026-01-01T00:00:10Z"), ("status", "active"), ("disk_format", "raw")],
+            [("owner", ProjectB), ("sort", "created_at:asc")],
+        ];
+        foreach (var caller in new[] { MemberA, MemberB, MemberC, Admin })
+        {
+            foreach (var parameters in queries)
+            {
+                var query = Query(parameters);
+                var expected = images
+                    .Where(i => query.Shows(i, caller.ProjectId, caller.IsAdmin, members.GetValueOrDefault((i.Id, caller.ProjectId!))) && query.Matches(i))
+                    .Order(Comparer<Image>.Create(query.Compare))
+                    .Select(i => i.Id)
+                    .ToList();
+                var seen = new List<string>();
+                string? marker = null;
+                do
+                {
+                    var page = await Images.ListAsync(caller, Query([.. parameters, ("limit", "7"), .. marker is null ? Array.Empty<(string, string)>() : [("marker", marker)]]), default);
+                    Assert.True(page.Images.Count <= 7);
+                    seen.AddRange(page.Images.Select(i => i.Id));
+                    marker = page.NextMarker;
+                    Assert.True(seen.Count <= expected.Count, $"{caller.UserName} {string.Join('&', parameters)}: more images than expected");
+                }
+                while (marker is not null);
+
+                Assert.True(expected.SequenceEqual(seen), $"{caller.UserName} {string.Join('&', parameters)}: expected {string.Join(' ', expected)}, listed {string.Join(' ', seen)}");
+            }
+        }
     }
 
     [Fact]

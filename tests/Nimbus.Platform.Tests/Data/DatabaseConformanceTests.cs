@@ -507,6 +507,22 @@ public abstract class DatabaseConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Binary_collation_orders_text_by_byte_on_every_engine()
+    {
+        await Db.MigrateAsync([Items], None);
+        foreach (var id in new[] { "b", "B", "a", "_", "é", "A" })
+        {
+            await InsertItemAsync(id, "name-" + id, size: 1);
+        }
+
+        var ordered = await Db.ReadAsync(session => session.QueryAsync<string>("SELECT id FROM items ORDER BY id COLLATE BINARY"), None);
+        var after = await Db.ReadAsync(session => session.QueryAsync<string>("SELECT id FROM items WHERE id COLLATE BINARY > @Id ORDER BY id COLLATE BINARY", new { Id = "Z" }), None);
+
+        Assert.Equal(["A", "B", "_", "a", "b", "é"], ordered);
+        Assert.Equal(["_", "a", "b", "é"], after);
+    }
+
+    [Fact]
     public async Task Limit_and_offset_page_through_rows()
     {
         await Db.MigrateAsync([Items], None);

@@ -2,14 +2,18 @@ using Nimbus.TestSupport;
 
 namespace Nimbus.Virt.Qemu.Tests.Driver;
 
-/// <summary>The tiny guest image (images/build.sh), built once per test run and reused while its inputs are unchanged.</summary>
+/// <summary>
+/// The tiny guest image (images/build.sh), built once per test run and reused while its inputs are unchanged
+/// (./test.sh builds it before any test runs). --no-install: a test never installs packages.
+/// </summary>
 public sealed class GuestImage
 {
     public GuestImage()
     {
-        var (exitCode, output, error) = HostProcess.Run(System.IO.Path.Combine(LocalMachine.RepositoryRoot, "images", "build.sh"));
+        var (exitCode, output, error) = HostProcess.Run(System.IO.Path.Combine(LocalMachine.RepositoryRoot, "images", "build.sh"), "--no-install");
         Assert.True(exitCode == 0, "images/build.sh failed: " + error);
         Path = output.Trim();
+        Assert.True(File.Exists(Path), $"images/build.sh printed '{output}' on stdout, which is not the image's path");
     }
 
     public string Path { get; }

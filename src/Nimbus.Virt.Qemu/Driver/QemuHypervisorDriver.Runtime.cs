@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Nimbus.Shared;
 using Nimbus.Virt.Definitions;
 using Nimbus.Virt.Drivers;
@@ -32,9 +33,24 @@ public sealed class QemuRuntime
     internal int ConsoleAttached;
 }
 
-/// <summary>The pty of a guest's serial port; disposing it frees the console for the next session.</summary>
-internal sealed class ConsoleStream(FileStream pty, Action released) : Stream
+/// <summary>
+/// The pty of a guest's serial port; disposing it frees the console for the next session. Reads and
+/// writes go through the runtime's epoll-driven socket engine, which also drives non-socket
+/// descriptors: a read waits without holding a thread and a cancelled one ends at once, leaving no
+/// blocked read() behind to swallow what the guest writes next.
+/// </summary>
+internal sealed class ConsoleStream : Stream
 {
+    private readonly Socket _pty;
+    private readonly Action _released;
+    private int _disposed;
+
+    private ConsoleStream(Socket pty, Action released)
+    {
+        _pty = pty;
+        _released = released;
+    }
+
     public override bool CanRead => true;
 
     public override bool CanSeek => false;
@@ -49,19 +65,81 @@ internal sealed class ConsoleStream(FileStream pty, Action released) : Stream
         set => throw new NotSupportedException();
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => pty.Read(buffer, offset, count);
-
-    /// <summary>A pty read blocks until the guest writes; it runs off the thread pool's async path.</summary>
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        new(Task.Factory.StartNew(() => pty.Read(buffer.Span), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default));
-
-    public override void Write(byte[] buffer, int offset, int count)
+    public static ConsoleStream Open(string path, Action released)
     {
-        pty.Write(buffer, offset, count);
-        pty.Flush();
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        var socket = new Socket(new SafeSocketHandle(file.DangerousGetHandle(), ownsHandle: true));
+        file.SetHandleAsInvalid();
+        return new ConsoleStream(socket, released);
     }
 
-    public override void Flush() => pty.Flush();
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        try
+        {
+            return _pty.Receive(buffer, SocketFlags.None);
+        }
+        catch (SocketException ex)
+        {
+            throw Closed(ex);
+        }
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _pty.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+        }
+        catch (SocketException ex)
+        {
+            throw Closed(ex);
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        try
+        {
+            while (!buffer.IsEmpty)
+            {
+                buffer = buffer[_pty.Send(buffer, SocketFlags.None)..];
+            }
+        }
+        catch (SocketException ex)
+        {
+            throw Closed(ex);
+        }
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            while (!buffer.IsEmpty)
+            {
+                buffer = buffer[await _pty.SendAsync(buffer, SocketFlags.None, cancellationToken)..];
+            }
+        }
+        catch (SocketException ex)
+        {
+            throw Closed(ex);
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
 
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
@@ -69,14 +147,17 @@ internal sealed class ConsoleStream(FileStream pty, Action released) : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            pty.Dispose();
-            released();
+            _pty.Dispose();
+            _released();
         }
 
         base.Dispose(disposing);
     }
+
+    /// <summary>The pty fails (EIO) once QEMU has gone: the session ends as a stream's I/O error.</summary>
+    private static IOException Closed(SocketException error) => new($"the guest's console closed: {error.Message}", error);
 }
 
 public sealed partial class QemuHypervisorDriver

@@ -349,8 +349,7 @@ public sealed partial class QemuHypervisorDriver : IHypervisorDriver
 
         try
         {
-            var pty = new FileStream(serial["pty:".Length..], FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1, FileOptions.None);
-            return new ConsoleStream(pty, () => Interlocked.Exchange(ref runtime.ConsoleAttached, 0));
+            return ConsoleStream.Open(serial["pty:".Length..], () => Interlocked.Exchange(ref runtime.ConsoleAttached, 0));
         }
         catch
         {

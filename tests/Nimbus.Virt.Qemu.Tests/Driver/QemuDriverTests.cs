@@ -194,6 +194,46 @@ public sealed class QemuDriverTests(GuestImage image) : IClassFixture<GuestImage
         Assert.Empty(Directory.GetFiles(directory.Path, "pwned", SearchOption.AllDirectories));
     }
 
+    [Fact]
+    public async Task Cancelling_a_console_read_ends_it_at_once_and_leaves_no_reader_thread_behind()
+    {
+        using var directory = new TempDirectory();
+        await using var driver = await OpenAsync(directory);
+        await driver.DefineDomainAsync(QemuGuests.Xml("quiet", image.Overlay(directory.Path, "quiet")), default);
+        await driver.StartDomainAsync("quiet", default);
+
+        // A paused guest writes nothing, so the read below can only end by being cancelled.
+        await driver.SuspendDomainAsync("quiet", default);
+        var readersBefore = LongRunningThreads();
+        await using (var console = await driver.OpenConsoleAsync("quiet", default))
+        {
+            using var cancel = new CancellationTokenSource();
+            var read = console.ReadAsync(new byte[256], cancel.Token).AsTask();
+            await cancel.CancelAsync();
+
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read.WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal(readersBefore, LongRunningThreads());
+        }
+
+        // The console is free again for the next session.
+        await using var again = await driver.OpenConsoleAsync("quiet", default);
+        await driver.DestroyDomainAsync("quiet", default);
+    }
+
+    /// <summary>Threads the runtime started for long-running tasks (a blocking read per console read used one each).</summary>
+    private static int LongRunningThreads() =>
+        Directory.GetDirectories("/proc/self/task").Count(task =>
+        {
+            try
+            {
+                return File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Long Run", StringComparison.Ordinal);
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        });
+
     private static async Task IpAsync(params string[] args)
     {
         var result = await HostProcess.RunAsync("ip", args);
